@@ -1,0 +1,135 @@
+#include "support/helpers.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+
+namespace pysock_test {
+
+std::vector<int> open_fds() {
+  std::vector<int> fds;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) throw std::runtime_error("cannot list /proc/self/fd");
+  const int own = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const int fd = std::atoi(entry->d_name);
+    if (fd != own) fds.push_back(fd);
+  }
+  ::closedir(dir);
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+std::string describe_fds(const std::vector<int>& fds) {
+  std::string text;
+  for (int fd : fds) {
+    char target[256] = {};
+    const std::string link = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+    if (!text.empty()) text += ", ";
+    text += std::to_string(fd) + " -> " + (n > 0 ? std::string(target, n) : "?");
+  }
+  return text;
+}
+
+namespace {
+
+// Reads everything from `fd` until EOF or the deadline; kills `pid` at the deadline.
+child_result collect(pid_t pid, int fd, std::chrono::milliseconds limit) {
+  child_result result;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char buffer[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.output.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+template <class Child>
+child_result fork_and_collect(Child&& child, std::chrono::milliseconds limit) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    child();
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  return collect(pid, fds[0], limit);
+}
+
+}  // namespace
+
+child_result run_in_child(const std::function<void()>& body, std::chrono::milliseconds limit) {
+  return fork_and_collect(
+      [&] {
+        int code = 0;
+        try {
+          body();
+        } catch (const std::exception& e) {
+          std::cerr << "exception: " << e.what() << std::endl;
+          code = 1;
+        }
+        std::cout.flush();
+        std::cerr.flush();
+        ::_exit(code);
+      },
+      limit);
+}
+
+child_result run_command(const std::string& command_line, std::chrono::milliseconds limit) {
+  return fork_and_collect(
+      [&] { ::execl("/bin/sh", "sh", "-c", command_line.c_str(), static_cast<char*>(nullptr)); },
+      limit);
+}
+
+const std::string& python_command() {
+  static const std::string command = [] {
+    const std::string preferred = "PYENV_VERSION=3.13.0 python3.13";
+    if (run_command(preferred + " -c 'import sys; assert sys.version_info >= (3, 13)'",
+                    std::chrono::seconds(30))
+            .exit_code == 0)
+      return preferred;
+    std::cerr << "warning: python3.13 not found, the CPython reference is plain python3\n";
+    return std::string("python3");
+  }();
+  return command;
+}
+
+}  // namespace pysock_test

@@ -1,0 +1,36 @@
+// Shared test helpers: fd accounting, child processes with bounded waits, finding CPython.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pysock_test {
+
+// The fds open in this process, sorted (from /proc/self/fd, without the fd used to list them).
+std::vector<int> open_fds();
+// "3 -> socket:[123], 4 -> pipe:[5]": readable in a failing assertion.
+std::string describe_fds(const std::vector<int>& fds);
+
+struct child_result {
+  int exit_code = -1;    // the exit status, or -1 when killed by a signal
+  int signal = 0;        // the signal that killed it, 0 if none
+  std::string output;    // everything the child wrote to stdout and stderr
+  bool timed_out = false;
+};
+
+// Runs `body` in a forked child (its stdout/stderr captured) and waits at most `limit`.
+// The child exits 0 when `body` returns, 1 when it throws (the what() is printed).
+child_result run_in_child(const std::function<void()>& body,
+                          std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+// Runs a shell command line, capturing stdout+stderr, killed after `limit`.
+child_result run_command(const std::string& command_line,
+                         std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+// How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
+// otherwise "python3" (with a warning on stderr, once).
+const std::string& python_command();
+
+}  // namespace pysock_test
