@@ -35,7 +35,8 @@ char32_t code_point_at(const std::string& text, std::size_t& at) {
   int length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
   if (at + length > text.size()) length = 1;
   char32_t value = length == 1 ? lead : lead & (0x7F >> length);
-  for (int i = 1; i < length; ++i) value = (value << 6) | (byte(at + i) & 0x3F);
+  for (int i = 1; i < length; ++i)
+    value = (value << 6) | (byte(at + i) & 0x3F);
   at += length;
   return value;
 }
@@ -57,7 +58,8 @@ std::string escaped_character(char32_t c) {
 char32_t nth_code_point(const std::string& text, std::size_t index) {
   std::size_t at = 0;
   char32_t c = 0;
-  for (std::size_t i = 0; i <= index && at < text.size(); ++i) c = code_point_at(text, at);
+  for (std::size_t i = 0; i <= index && at < text.size(); ++i)
+    c = code_point_at(text, at);
   return c;
 }
 
@@ -112,7 +114,8 @@ os_error::os_error(int errno_value, std::string context)
     : os_error(std::error_code(errno_value, std::generic_category()),
                std::generic_category().message(errno_value), std::move(context)) {}
 
-os_error::os_error(std::string message) : os_error(std::error_code(), std::move(message), std::nullopt) {}
+os_error::os_error(std::string message)
+    : os_error(std::error_code(), std::move(message), std::nullopt) {}
 
 os_error::os_error(std::error_code code, std::string message, std::nullopt_t)
     : std::system_error(code), what_(std::move(message)), has_errno_(false) {}

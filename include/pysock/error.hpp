@@ -93,21 +93,23 @@ class connection_reset_error : public connection_error {
   using connection_error::connection_error;
 };
 
-#define PYSOCK_OS_ERROR_SUBCLASS(name)   \
-  class name : public os_error {         \
-   public:                               \
-    using os_error::os_error;            \
+#define PYSOCK_OS_ERROR_SUBCLASS(name) \
+  class name : public os_error {       \
+   public:                             \
+    using os_error::os_error;          \
   }
-PYSOCK_OS_ERROR_SUBCLASS(interrupted_error);        // EINTR
-PYSOCK_OS_ERROR_SUBCLASS(permission_error);         // EACCES, EPERM
-PYSOCK_OS_ERROR_SUBCLASS(file_not_found_error);     // ENOENT
-PYSOCK_OS_ERROR_SUBCLASS(file_exists_error);        // EEXIST
-PYSOCK_OS_ERROR_SUBCLASS(child_process_error);      // ECHILD
-PYSOCK_OS_ERROR_SUBCLASS(process_lookup_error);     // ESRCH
-PYSOCK_OS_ERROR_SUBCLASS(is_a_directory_error);     // EISDIR
-PYSOCK_OS_ERROR_SUBCLASS(not_a_directory_error);    // ENOTDIR
-PYSOCK_OS_ERROR_SUBCLASS(gai_error);                // socket.gaierror: EAI_* in gai_category()
-PYSOCK_OS_ERROR_SUBCLASS(herror);                   // socket.herror: h_errno in herror_category()
+PYSOCK_OS_ERROR_SUBCLASS(interrupted_error);      // EINTR
+PYSOCK_OS_ERROR_SUBCLASS(permission_error);       // EACCES, EPERM
+PYSOCK_OS_ERROR_SUBCLASS(file_not_found_error);   // ENOENT
+PYSOCK_OS_ERROR_SUBCLASS(file_exists_error);      // EEXIST
+PYSOCK_OS_ERROR_SUBCLASS(child_process_error);    // ECHILD
+PYSOCK_OS_ERROR_SUBCLASS(process_lookup_error);   // ESRCH
+PYSOCK_OS_ERROR_SUBCLASS(is_a_directory_error);   // EISDIR
+PYSOCK_OS_ERROR_SUBCLASS(not_a_directory_error);  // ENOTDIR
+// socket.gaierror: EAI_* codes in gai_category(). glibc declares a function gai_error() and
+// herror() in <netdb.h>: spell these two pysock::gai_error and pysock::herror.
+PYSOCK_OS_ERROR_SUBCLASS(gai_error);
+PYSOCK_OS_ERROR_SUBCLASS(herror);  // socket.herror: h_errno in herror_category()
 // io.UnsupportedOperation. Python derives it from both OSError and ValueError; here it is an
 // os_error only, because a second std::exception base would make catch (std::exception&)
 // ambiguous (see docs/differences.md).
@@ -124,8 +126,8 @@ class value_error : public std::invalid_argument {
 // "'utf-8' codec can't decode byte 0xff in position 3: invalid start byte".
 class unicode_decode_error : public value_error {
  public:
-  unicode_decode_error(std::string encoding, std::string object, std::size_t start,
-                       std::size_t end, std::string reason);
+  unicode_decode_error(std::string encoding, std::string object, std::size_t start, std::size_t end,
+                       std::string reason);
   const std::string& encoding() const noexcept { return encoding_; }
   const std::string& object() const noexcept { return object_; }  // the bytes being decoded
   std::size_t start() const noexcept { return start_; }
@@ -141,8 +143,8 @@ class unicode_decode_error : public value_error {
 class unicode_encode_error : public value_error {
  public:
   // `object` is the UTF-8 text being encoded; start and end count code points, as in Python.
-  unicode_encode_error(std::string encoding, std::string object, std::size_t start,
-                       std::size_t end, std::string reason);
+  unicode_encode_error(std::string encoding, std::string object, std::size_t start, std::size_t end,
+                       std::string reason);
   const std::string& encoding() const noexcept { return encoding_; }
   const std::string& object() const noexcept { return object_; }
   std::size_t start() const noexcept { return start_; }

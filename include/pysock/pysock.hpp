@@ -1,5 +1,7 @@
 // pysock: Python's socket, io and weakref.finalize for C++20. The umbrella header.
 #pragma once
 
-#include "pysock/version.hpp"
+#include "pysock/address.hpp"
 #include "pysock/error.hpp"
+#include "pysock/socket.hpp"
+#include "pysock/version.hpp"

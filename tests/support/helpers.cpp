@@ -14,6 +14,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include <sys/socket.h>
+
 namespace pysock_test {
 
 std::vector<int> open_fds() {
@@ -117,6 +119,29 @@ child_result run_command(const std::string& command_line, std::chrono::milliseco
   return fork_and_collect(
       [&] { ::execl("/bin/sh", "sh", "-c", command_line.c_str(), static_cast<char*>(nullptr)); },
       limit);
+}
+
+std::pair<pysock::socket, pysock::socket> tcp_pair() {
+  pysock::socket listener;
+  listener.bind(pysock::inet_address{"127.0.0.1", 0});
+  listener.listen(1);
+  pysock::socket client;
+  client.connect(listener.getsockname());
+  auto [server, peer] = listener.accept();
+  return {std::move(client), std::move(server)};
+}
+
+std::pair<pysock::socket, pysock::socket> unix_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    throw std::runtime_error("socketpair failed");
+  return {pysock::socket::adopt(fds[0]), pysock::socket::adopt(fds[1])};
+}
+
+int unused_tcp_port() {
+  pysock::socket probe;
+  probe.bind(pysock::inet_address{"127.0.0.1", 0});
+  return std::get<pysock::inet_address>(probe.getsockname()).port;
 }
 
 const std::string& python_command() {

@@ -4,7 +4,10 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "pysock/socket.hpp"
 
 namespace pysock_test {
 
@@ -14,9 +17,9 @@ std::vector<int> open_fds();
 std::string describe_fds(const std::vector<int>& fds);
 
 struct child_result {
-  int exit_code = -1;    // the exit status, or -1 when killed by a signal
-  int signal = 0;        // the signal that killed it, 0 if none
-  std::string output;    // everything the child wrote to stdout and stderr
+  int exit_code = -1;  // the exit status, or -1 when killed by a signal
+  int signal = 0;      // the signal that killed it, 0 if none
+  std::string output;  // everything the child wrote to stdout and stderr
   bool timed_out = false;
 };
 
@@ -32,5 +35,17 @@ child_result run_command(const std::string& command_line,
 // How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
 // otherwise "python3" (with a warning on stderr, once).
 const std::string& python_command();
+
+// Two connected sockets: over loopback TCP (client, server side) or an AF_UNIX socketpair.
+std::pair<pysock::socket, pysock::socket> tcp_pair();
+std::pair<pysock::socket, pysock::socket> unix_pair();
+
+// A loopback TCP port that nothing listens on (bound, then released).
+int unused_tcp_port();
+
+// The span of bytes a string holds, for the span overloads.
+inline std::span<const std::byte> bytes_of(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
 
 }  // namespace pysock_test
