@@ -934,6 +934,17 @@ TEST_F(Socket, UnixPathServer) {
   std::filesystem::remove(path);
 }
 
+TEST_F(Socket, UnixEmptyPathAutobinds) {
+  socket s(family::local);
+  s.bind(unix_address{""});
+  const auto name = std::get<unix_address>(s.getsockname()).path;
+  ASSERT_EQ(name.size(), 6u);  // Linux picks '\0' and five hex digits
+  EXPECT_EQ(name[0], '\0');
+  socket one_nul(family::local);
+  one_nul.bind(unix_address{std::string(1, '\0')});
+  EXPECT_EQ(one_nul.getsockname(), address(unix_address{std::string(1, '\0')}));
+}
+
 TEST_F(Socket, UnixPathTooLong) {
   socket s(family::local);
   EXPECT_THROW(s.bind(unix_address{"/tmp/" + std::string(200, 'x')}), value_error);
