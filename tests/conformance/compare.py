@@ -9,7 +9,9 @@ with the line ``N passed, M failed``.
                --generate 2000 --seed 1
 
 Exit status: 0 when every scenario matched, 1 on any mismatch (including a crashed or silent
-implementation), 2 when the reference itself failed (a harness problem).
+implementation), 2 when the reference itself failed (a harness problem).  With
+--expect-mismatch (the harness's own self-test) the first two are swapped: 0 only when at least
+one mismatch was found.
 
 The environment variables PYSOCK_CONFORM_SEED and PYSOCK_CONFORM_COUNT override --seed and
 --generate, so a CTest run can be re-seeded without reconfiguring.
@@ -212,16 +214,27 @@ def load_scenarios(corpora, count, seed):
     return scenarios + (generate(count, seed) if count else [])
 
 
+def impl_words(impl, python):
+    """The implementation's command: a path to a program, or shell words with placeholders."""
+    if Path(impl).is_file():
+        return [impl]
+    placeholders = {"{python}": python, "{reference}": str(HERE / "reference.py")}
+    return [placeholders.get(word, word) for word in shlex.split(impl)]
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description="Compare pysock-conform with CPython.")
     parser.add_argument("--impl", required=True,
-                        help="command of the implementation under test (shell words; "
-                        "{python} stands for the reference interpreter)")
+                        help="the implementation under test: a program, or shell words where "
+                        "{python} and {reference} stand for the reference interpreter and "
+                        "reference.py")
     parser.add_argument("--corpus", nargs="*", default=[], help="JSON-lines scenario files")
     parser.add_argument("--generate", type=int, default=0, help="generated scenarios to add")
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument("--jobs", type=int, default=4, help="batches run at once per side")
     parser.add_argument("--allowlist", default=str(HERE / "allowlist.json"))
+    parser.add_argument("--expect-mismatch", action="store_true",
+                        help="self-test: succeed only if some scenario fails")
     parser.add_argument("--max-report", type=int, default=40,
                         help="mismatching scenarios printed in full")
     args = parser.parse_args()
@@ -236,7 +249,7 @@ def main():
     entries = load_allowlist(args.allowlist)
     python = reference_python()
     ref_command = [python, "-I", str(HERE / "reference.py")]
-    impl_command = [word.replace("{python}", python) for word in shlex.split(args.impl)]
+    impl_command = impl_words(args.impl, python)
     jobs = max(1, min(args.jobs, len(scenarios)))
     # Round-robin batches spread the slow (timeout) scenarios evenly.
     batches = [list(enumerate(scenarios))[start::jobs] for start in range(jobs)]
@@ -283,7 +296,8 @@ def main():
     print(f"{passed} passed, {failed} failed")
     if broken_reference:
         return 2
-    return 1 if failed or impl_problems else 0
+    mismatch = bool(failed or impl_problems)
+    return int(mismatch != args.expect_mismatch)
 
 
 if __name__ == "__main__":

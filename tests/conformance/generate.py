@@ -5,8 +5,9 @@
 them as JSON lines.  The same count and seed always give the same scenarios.
 
 Scenarios are weighted toward valid-but-tricky cases: multi-byte characters and ``\\r\\n`` split
-across small buffers, BOMs, NULs, invalid and truncated sequences, long lines, readline limits,
-timeouts and non-blocking reads.  About one scenario in ten fails at makefile on purpose.
+across small buffers (binary reads) and across the text layer's 8192-byte chunks, BOMs, NULs,
+invalid and truncated sequences, long lines, readline limits, timeouts and non-blocking reads.
+About one scenario in ten fails at makefile on purpose.
 
 Hang rule: a scenario whose peer stays open (``close_feed`` false) without a timeout never
 contains a reading op on a readable file, since that read would block forever.
@@ -34,6 +35,7 @@ UNKNOWN_ERRORS = "no-such-handler"
 NEWLINES = [None, "", "\n", "\r", "\r\n"]
 INVALID_NEWLINES = ["x", "\n\r", " "]
 TIMEOUTS = [0.02, 0.03, 0.05]
+TEXT_CHUNK = 8192  # C TextIOWrapper reads read1(8192): text splits happen at this boundary
 ATTRIBUTES = ["mode", "name", "encoding", "errors", "newlines", "line_buffering", "closed",
               "readable", "writable", "seekable"]
 READING_OPS = {"read", "read1", "peek", "readinto", "readline", "readlines"}
@@ -89,7 +91,10 @@ class Generator:
             name = codecs.lookup(encoding or "utf-8").name
         except LookupError:
             name = "utf-8"
-        data = self.text().encode(name, "replace")
+        text = self.text()
+        if self.rng.random() < 0.2:
+            text = self.chunk_padding(name) + text
+        data = text.encode(name, "replace")
         roll = self.rng.random()
         if roll < 0.1:
             data = codecs.BOM_UTF8 + data
@@ -101,6 +106,12 @@ class Generator:
         if self.rng.random() < 0.1 and data:
             data = data[:-1]  # truncated final character
         return data
+
+    def chunk_padding(self, codec):
+        """'P's that put the next few characters right at the text layer's chunk boundary."""
+        unit = len("PP".encode(codec)) - len("P".encode(codec))
+        bom = len("P".encode(codec)) - unit
+        return "P" * ((TEXT_CHUNK - bom - self.rng.randrange(8)) // unit)
 
     def binary_feed(self):
         if self.rng.random() < 0.03:  # a large feed, up to the 64 KiB limit
