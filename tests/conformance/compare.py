@@ -96,7 +96,9 @@ def collect(futures, batches, total, label):
             problems.append(f"{label}: {problem}")
         if len(lines) < len(batch):
             problems.append(f"{label}: {len(lines)} answer lines for {len(batch)} scenarios "
-                            f"(first unanswered: {batch[len(lines)][1]['id']})")
+                            f"(first unanswered: {batch[len(lines)][1].get('id')})")
+        elif len(lines) > len(batch):
+            problems.append(f"{label}: {len(lines)} answer lines for {len(batch)} scenarios")
         for (index, _), line in zip(batch, lines):
             answers[index] = parse_answer(line)
     return answers, problems
@@ -243,10 +245,8 @@ def parse_args():
     return args
 
 
-def main():
-    args = parse_args()
-    scenarios = load_scenarios(args.corpus, args.generate, args.seed)
-    entries = load_allowlist(args.allowlist)
+def run_both(args, scenarios):
+    """Run reference and implementation over the same batches, all batches at once."""
     python = reference_python()
     ref_command = [python, "-I", str(HERE / "reference.py")]
     impl_command = impl_words(args.impl, python)
@@ -263,40 +263,61 @@ def main():
                                               "implementation")
     for problem in ref_problems + impl_problems:
         print(f"PROBLEM {problem}")
+    return ref_answers, impl_answers, bool(impl_problems)
 
-    passed = failed = reported = allowed_count = 0
-    broken_reference = False
-    used_entries = set()
-    for spec, ref, impl in zip(scenarios, ref_answers, impl_answers):
+
+class Tally:
+    """Counts and prints the verdict of every scenario."""
+
+    def __init__(self, entries, max_report):
+        self.entries, self.max_report = entries, max_report
+        self.passed = self.failed = self.reported = self.allowed = 0
+        self.broken_reference = False
+        self.used_entries = set()
+
+    def add(self, spec, ref, impl):
         problem = reference_problem(ref)
         if problem:
             print(f"REFERENCE FAILED {spec.get('id')}: {problem}")
-            broken_reference, failed = True, failed + 1
-            continue
-        diffs = []
-        for diff in differences(spec, ref, impl):
-            entry = allowed(entries, spec, diff[0])
-            if entry is None:
-                diffs.append(diff)
-            else:
-                allowed_count += 1
-                used_entries.add(id(entry))
+            self.broken_reference, self.failed = True, self.failed + 1
+            return
+        diffs = [diff for diff in differences(spec, ref, impl) if not self.allow(spec, diff)]
         if not diffs:
-            passed += 1
-            continue
-        failed += 1
-        if reported < args.max_report:
+            self.passed += 1
+            return
+        self.failed += 1
+        if self.reported < self.max_report:
             report(spec, diffs, "pysock")
-            reported += 1
-    if failed > reported:
-        print(f"... {failed - reported} more mismatching scenarios not shown (--max-report)")
-    if entries:
-        print(f"{allowed_count} differences allowed by the allow-list; "
-              f"{len(entries) - len(used_entries)} entries unused")
-    print(f"{passed} passed, {failed} failed")
-    if broken_reference:
+            self.reported += 1
+
+    def allow(self, spec, diff):
+        entry = allowed(self.entries, spec, diff[0])
+        if entry is not None:
+            self.allowed += 1
+            self.used_entries.add(id(entry))
+        return entry is not None
+
+    def summary(self):
+        if self.failed > self.reported:
+            print(f"... {self.failed - self.reported} more mismatching scenarios not shown "
+                  "(--max-report)")
+        if self.entries:
+            print(f"{self.allowed} differences allowed by the allow-list; "
+                  f"{len(self.entries) - len(self.used_entries)} entries unused")
+        print(f"{self.passed} passed, {self.failed} failed")
+
+
+def main():
+    args = parse_args()
+    scenarios = load_scenarios(args.corpus, args.generate, args.seed)
+    tally = Tally(load_allowlist(args.allowlist), args.max_report)
+    ref_answers, impl_answers, impl_broken = run_both(args, scenarios)
+    for spec, ref, impl in zip(scenarios, ref_answers, impl_answers):
+        tally.add(spec, ref, impl)
+    tally.summary()
+    if tally.broken_reference:
         return 2
-    mismatch = bool(failed or impl_problems)
+    mismatch = bool(tally.failed or impl_broken)
     return int(mismatch != args.expect_mismatch)
 
 

@@ -7,7 +7,7 @@ them as JSON lines.  The same count and seed always give the same scenarios.
 Scenarios are weighted toward valid-but-tricky cases: multi-byte characters and ``\\r\\n`` split
 across small buffers (binary reads) and across the text layer's 8192-byte chunks, BOMs, NULs,
 invalid and truncated sequences, long lines, readline limits, timeouts and non-blocking reads.
-About one scenario in ten fails at makefile on purpose.
+About one scenario in twenty fails at makefile on purpose.
 
 Hang rule: a scenario whose peer stays open (``close_feed`` false) without a timeout never
 contains a reading op on a readable file, since that read would block forever.
