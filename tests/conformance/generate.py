@@ -91,7 +91,7 @@ class Generator:
             name = codecs.lookup(encoding or "utf-8").name
         except LookupError:
             name = "utf-8"
-        text = self.text()
+        text = self.text(TEXT_PIECES, 0, 12)
         if self.rng.random() < 0.2:
             text = self.chunk_padding(name) + text
         data = text.encode(name, "replace")
