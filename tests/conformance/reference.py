@@ -203,7 +203,7 @@ class Scenario:
         ops = self.spec.get("ops", [])
         for index, op in enumerate(ops):
             try:
-                with op_deadline():
+                with OpDeadline():
                     results.append({"value": self.run_op(op)})
             except (HarnessTimeout, *SKIPPING_ERRORS) as exc:
                 results.append(error_answer(exc))
@@ -220,14 +220,14 @@ class Scenario:
         for close in (getattr(self.file, "close", None), self.sock.close):
             try:
                 if close is not None:
-                    with op_deadline():
+                    with OpDeadline():
                         close()
             except Exception:  # the final close is not part of the answer
                 pass
         drainer.join(IO_LIMIT + 1)
 
 
-class op_deadline:
+class OpDeadline:
     """Context manager: raise HarnessTimeout in the main thread after OP_LIMIT seconds."""
 
     def __enter__(self):
