@@ -1,0 +1,56 @@
+# Differential conformance test against CPython 3.13 (tests/conformance/, protocol in
+# conformance.md). compare.py runs the same scenarios through reference.py (CPython's own
+# socketpair + makefile) and through the pysock-conform program, and fails on any difference.
+#
+#   conformance.cpython                    nasty.jsonl + generated scenarios vs pysock-conform
+#   conformance.harness_self_consistent    reference.py against itself: must match exactly
+#   conformance.harness_detects_mismatch   reference.py --mutate value: compare.py must notice
+#   conformance.harness_detects_crash      reference.py --mutate crash: compare.py must notice
+#
+# The generated part is re-seeded without reconfiguring through the environment:
+#   PYSOCK_CONFORM_SEED=7 PYSOCK_CONFORM_COUNT=20000 ctest --preset release -R conformance.cpython
+#
+# pysock-conform may be defined by another tests/*.cmake file included after this one (the glob
+# order is alphabetical), so the target check is deferred to the end of the project's top-level
+# directory, when every target of the build exists.
+
+find_package(Python3 3.11 COMPONENTS Interpreter)
+set(PYSOCK_CONFORM_COUNT 2000 CACHE STRING "Generated scenarios in conformance.cpython")
+set(PYSOCK_CONFORM_SEED 1 CACHE STRING "Generator seed of conformance.cpython")
+
+function(_pysock_conformance_tests)
+  set(dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/conformance")
+  get_property(python GLOBAL PROPERTY PYSOCK_CONFORM_PYTHON)
+  set(compare "${python}" "${dir}/compare.py")
+  set(reference "{python} -I {reference}")
+
+  add_test(NAME conformance.harness_self_consistent
+    COMMAND ${compare} --impl "${reference}" --corpus "${dir}/nasty.jsonl"
+            --generate 500 --seed 7)
+  add_test(NAME conformance.harness_detects_mismatch
+    COMMAND ${compare} --impl "${reference} --mutate value" --corpus "${dir}/nasty.jsonl"
+            --expect-mismatch --max-report 3)
+  add_test(NAME conformance.harness_detects_crash
+    COMMAND ${compare} --impl "${reference} --mutate crash" --corpus "${dir}/nasty.jsonl"
+            --expect-mismatch --max-report 3)
+  set_tests_properties(conformance.harness_self_consistent conformance.harness_detects_mismatch
+    conformance.harness_detects_crash PROPERTIES TIMEOUT 300 LABELS conformance)
+
+  if(NOT TARGET pysock-conform)
+    message(STATUS "conformance: no pysock-conform target, conformance.cpython not added")
+    return()
+  endif()
+  add_test(NAME conformance.cpython
+    COMMAND ${compare} --impl "$<TARGET_FILE:pysock-conform>" --corpus "${dir}/nasty.jsonl"
+            --generate ${PYSOCK_CONFORM_COUNT} --seed ${PYSOCK_CONFORM_SEED})
+  set_tests_properties(conformance.cpython PROPERTIES TIMEOUT 600 LABELS conformance)
+endfunction()
+
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "conformance: no Python 3.11+ interpreter, CPython differential tests not added")
+else()
+  # The deferred call runs in the top-level directory's scope, where this one's variables are
+  # not visible: hand the interpreter over through a global property.
+  set_property(GLOBAL PROPERTY PYSOCK_CONFORM_PYTHON "${Python3_EXECUTABLE}")
+  cmake_language(DEFER DIRECTORY "${PROJECT_SOURCE_DIR}" CALL _pysock_conformance_tests)
+endif()
