@@ -21,6 +21,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <list>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -792,21 +794,56 @@ replacement error_policy::replace(const codec_traits& codec, std::string_view te
 // iconv
 // ---------------------------------------------------------------------------------------------
 
-// One iconv conversion descriptor, owned.
-class iconv_converter {
+// An iconv descriptor, owned.
+class iconv_descriptor {
  public:
-  enum class stop { done, invalid, incomplete };
-
-  iconv_converter(const char* to, const char* from, std::string_view encoding)
+  // Throws lookup_error naming `encoding` when this system's iconv lacks the conversion.
+  iconv_descriptor(const char* to, const char* from, std::string_view encoding)
       : cd_(::iconv_open(to, from)) {
     if (cd_ == reinterpret_cast<iconv_t>(-1)) {
       throw lookup_error("unknown encoding: " + std::string(encoding) +
                          " (this system's iconv cannot convert " + from + " to " + to + ")");
     }
   }
-  ~iconv_converter() { ::iconv_close(cd_); }
-  iconv_converter(const iconv_converter&) = delete;
-  iconv_converter& operator=(const iconv_converter&) = delete;
+  ~iconv_descriptor() { ::iconv_close(cd_); }
+  iconv_descriptor(const iconv_descriptor&) = delete;
+  iconv_descriptor& operator=(const iconv_descriptor&) = delete;
+
+  iconv_t get() const { return cd_; }
+
+ private:
+  iconv_t cd_;
+};
+
+// glibc loads the module behind a conversion in iconv_open and unloads it when the last
+// descriptor using it closes. Keeping one descriptor per conversion open until exit loads each
+// module once, instead of a dlopen and a dlclose (under the dynamic loader's global lock) for
+// every stream that uses the codec.
+void keep_module_loaded(const char* to, const char* from, std::string_view encoding) {
+  struct anchor {
+    anchor(const char* to_name, const char* from_name, std::string_view encoding_name)
+        : to(to_name), from(from_name), descriptor(to_name, from_name, encoding_name) {}
+    std::string to, from;
+    iconv_descriptor descriptor;
+  };
+  static std::mutex mutex;
+  static std::list<anchor> anchors;
+  const std::lock_guard lock(mutex);
+  for (const anchor& a : anchors) {
+    if (a.to == to && a.from == from) return;
+  }
+  anchors.emplace_back(to, from, encoding);
+}
+
+// An iconv conversion, converting into std::string.
+class iconv_converter {
+ public:
+  enum class stop { done, invalid, incomplete };
+
+  iconv_converter(const char* to, const char* from, std::string_view encoding)
+      : descriptor_(to, from, encoding) {
+    keep_module_loaded(to, from, encoding);
+  }
 
   // Converts in[pos..], appending to `out`, until the input ends (done) or iconv stops at an
   // invalid or incomplete sequence; `pos` moves past what was converted. `growth` bounds the
@@ -820,7 +857,8 @@ class iconv_converter {
       std::size_t source_left = in.size() - pos;
       char* target = out.data() + old_size;
       std::size_t target_left = room;
-      const std::size_t result = ::iconv(cd_, &source, &source_left, &target, &target_left);
+      const std::size_t result =
+          ::iconv(descriptor_.get(), &source, &source_left, &target, &target_left);
       const int error = errno;
       pos = in.size() - source_left;
       out.resize(old_size + room - target_left);
@@ -837,14 +875,14 @@ class iconv_converter {
     char buffer[32];
     char* target = buffer;
     std::size_t target_left = sizeof buffer;
-    ::iconv(cd_, nullptr, nullptr, &target, &target_left);
+    ::iconv(descriptor_.get(), nullptr, nullptr, &target, &target_left);
     out.append(buffer, static_cast<std::size_t>(target - buffer));
   }
 
-  void reset() { ::iconv(cd_, nullptr, nullptr, nullptr, nullptr); }
+  void reset() { ::iconv(descriptor_.get(), nullptr, nullptr, nullptr, nullptr); }
 
  private:
-  iconv_t cd_;
+  iconv_descriptor descriptor_;
 };
 
 // How an iconv conversion stopped, turned into CPython's error for that codec; nullopt means the
