@@ -6,6 +6,7 @@
 #include "pysock/io/codec.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -1274,10 +1275,11 @@ TEST(CodecDifferential, RandomCasesMatchCPython313) {
     }
   }
 
-  const std::string directory = ::testing::TempDir();
-  const std::string script = directory + "pysock_codec_differential.py";
-  const std::string input = directory + "pysock_codec_cases.txt";
-  const std::string output = directory + "pysock_codec_results.txt";
+  // Names unique to this process, so that test runs of several build trees do not collide.
+  const std::string prefix = ::testing::TempDir() + "pysock_codec_" + std::to_string(::getpid());
+  const std::string script = prefix + "_differential.py";
+  const std::string input = prefix + "_cases.txt";
+  const std::string output = prefix + "_results.txt";
   std::ofstream(script) << differential_script;
   {
     std::ofstream file(input);

@@ -360,17 +360,16 @@ const codec_entry* search_codec(std::string_view encoding) {
 const codec_entry& text_codec(std::string_view encoding) {
   if (encoding.find('\0') != std::string_view::npos) throw value_error("embedded null character");
   const codec_entry* entry = search_codec(encoding);
-  const std::string quoted(encoding);
-  if (entry == nullptr) throw lookup_error("unknown encoding: " + quoted);
-  if (entry->kind == codec_kind::not_text) {
-    throw lookup_error("'" + quoted +
+  const codec_kind kind = entry != nullptr ? entry->kind : codec_kind::unsupported;
+  if (kind != codec_kind::not_text && kind != codec_kind::unsupported) return *entry;
+  const std::string given(encoding);
+  if (kind == codec_kind::not_text) {
+    throw lookup_error("'" + given +
                        "' is not a text encoding; use codecs.open() to handle arbitrary codecs");
   }
-  if (entry->kind == codec_kind::unsupported) {
-    throw lookup_error("unknown encoding: " + quoted + " (pysock does not implement Python's '" +
-                       std::string(entry->module) + "' codec)");
-  }
-  return *entry;
+  if (entry == nullptr) throw lookup_error("unknown encoding: " + given);
+  throw lookup_error("unknown encoding: " + given + " (pysock does not implement Python's '" +
+                     std::string(entry->module) + "' codec)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -818,7 +817,8 @@ class iconv_descriptor {
 // glibc loads the module behind a conversion in iconv_open and unloads it when the last
 // descriptor using it closes. Keeping one descriptor per conversion open until exit loads each
 // module once, instead of a dlopen and a dlclose (under the dynamic loader's global lock) for
-// every stream that uses the codec.
+// every stream that uses the codec. (ThreadSanitizer, which cannot see that lock, also reported
+// those unloads as races.)
 void keep_module_loaded(const char* to, const char* from, std::string_view encoding) {
   struct anchor {
     anchor(const char* to_name, const char* from_name, std::string_view encoding_name)
