@@ -79,7 +79,8 @@ class incremental_decoder {
   /// through the error handler; one that raises throws unicode_decode_error whose object() is
   /// the held-back bytes plus `input` and whose start()/end() are byte offsets into it (as in
   /// CPython, where the object is `self.buffer + input`). When it throws, `out` and the held-back
-  /// bytes are left as they were (the input is dropped, as in CPython).
+  /// bytes are left as they were (the input is dropped, as in CPython). `input` must not point
+  /// into `out`.
   void decode(std::string_view input, std::string& out, bool final = false);
   /// The same, returning the text.
   std::string decode(std::string_view input, bool final = false);
@@ -119,7 +120,7 @@ class incremental_encoder {
   /// encoding (iso2022_jp returns to ASCII). Characters the codec cannot encode go through the
   /// error handler; one that raises throws unicode_encode_error whose object() is `text` and whose
   /// start()/end() count code points. Text that is not (generalized) UTF-8 throws value_error.
-  /// When it throws, `out` is left as it was.
+  /// When it throws, `out` is left as it was. `text` must not point into `out`.
   void encode(std::string_view text, std::string& out, bool final = false);
   /// The same, returning the bytes.
   std::string encode(std::string_view text, bool final = false);
