@@ -3,3 +3,4 @@
 
 #include "pysock/version.hpp"
 #include "pysock/error.hpp"
+#include "pysock/finalize.hpp"
