@@ -3,19 +3,23 @@
 #include <cxxabi.h>
 #include <pthread.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 // Data structures. Every registration is one heap node holding fn and args. An alive node is
 // linked twice: into its object's list (newest first, headed by finalizable::registrations_)
 // and into the process-wide registry ring (oldest to newest), which the exit run walks from the
-// newest end. One mutex guards both kinds of links; it is held only for O(1) link changes (a
-// destruction takes all of its object's nodes in one go) and never while a callback or the error
-// handler runs, so callbacks may use finalizers freely. A node is alive exactly while it is
-// linked; whoever flips `alive` under the lock owns the one run of its callback.
+// newest end. One mutex guards both kinds of links (and the error handler); it is held only for
+// O(1) link changes (a destruction takes all of its object's nodes in one go) and never while a
+// callback or the error handler runs, so callbacks may use finalizers freely. A node is alive
+// exactly while it is linked; whoever flips `alive` under the lock owns the one run of its
+// callback.
+//
+// fork(): nothing here may be left half-done in a child. The registry is constant-initialized
+// (no initialization guard, which a fork during the first registrations would leave locked
+// forever in the child), the hooks are installed without any once-flag (see
+// ensure_process_hooks) and the fork handlers hold the lock across fork().
 
 namespace pysock {
 namespace detail {
@@ -35,13 +39,25 @@ struct access {
 namespace {
 
 constexpr auto relaxed = std::memory_order_relaxed;
+// Object-list links are written under the lock with release stores: an object whose list was
+// emptied by another thread (a call or detach of its last registration) is then destroyed
+// without the lock, after an acquire load of its empty head (finalizable::has_registrations).
+constexpr auto publish = std::memory_order_release;
+
+// Drops one reference; true when it was the last. New references are only ever taken from
+// existing ones, so a count of 1 seen by a holder cannot grow: the last holder (the common
+// case, e.g. destruction with the handle long gone) skips the read-modify-write.
+bool release(std::atomic<std::uint32_t>& count) noexcept {
+  return count.load(std::memory_order_acquire) == 1 ||
+         count.fetch_sub(1, std::memory_order_acq_rel) == 1;
+}
 
 void release_node(node* n) noexcept {
-  if (n->node_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
+  if (release(n->node_refs)) delete n;
 }
 
 void release_callback(node* n) noexcept {
-  if (n->callback_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  if (release(n->callback_refs)) {
     n->destroy_callback();
     release_node(n);
   }
@@ -74,16 +90,26 @@ struct registry {
   registry_links pending{&pending, &pending};
   // Alive registrations the exit run passed over because their atexit() was false.
   registry_links parked{&parked, &parked};
-  exit_run exit_state = exit_run::not_started;
-  std::thread::id exit_runner;
-  std::condition_variable exit_finished;
+  // Written under the lock; waited on without it.
+  std::atomic<exit_run> exit_state{exit_run::not_started};
+  // The installed error handler; null means the default one.
+  std::shared_ptr<const finalizer_error_handler> error_handler;
 };
 
 // Never destroyed: finalizers run from the std::atexit hook and from static destructors.
-registry& the_registry() {
-  static registry* const instance = new registry;
-  return *instance;
+union registry_storage {
+  constexpr registry_storage() : value() {}
+  ~registry_storage() {}
+  registry value;
+};
+constinit registry_storage storage;
+
+registry& the_registry() noexcept {
+  return storage.value;
 }
+
+// Whether this thread is running the exit run (so that a callback's own call returns at once).
+thread_local bool running_exit_here = false;
 
 void link_newest(registry_links& ring, registry_links& n) noexcept {
   n.older = ring.older;
@@ -99,22 +125,30 @@ void unlink(registry_links& n) noexcept {
 
 void push_on_object(std::atomic<node*>& head, node& n) noexcept {
   node* const first = head.load(relaxed);
-  n.next_on_object.store(first, relaxed);
+  n.next_on_object.store(first, publish);
   n.link_to_this = &head;
   if (first != nullptr) first->link_to_this = &n.next_on_object;
-  head.store(&n, relaxed);
+  head.store(&n, publish);
 }
 
 void unlink_from_object(node& n) noexcept {
   node* const next = n.next_on_object.load(relaxed);
-  n.link_to_this->store(next, relaxed);
+  n.link_to_this->store(next, publish);
   if (next != nullptr) next->link_to_this = n.link_to_this;
+}
+
+// Empties an object list and returns its first node. A load and a store, no exchange: only
+// lock holders write list heads.
+node* take_object_list(std::atomic<node*>& head) noexcept {
+  node* const first = head.load(relaxed);
+  head.store(nullptr, publish);
+  return first;
 }
 
 // Moves a whole object list onto an empty head (the registrations follow the resource).
 void move_object_list(std::atomic<node*>& from, std::atomic<node*>& to) noexcept {
-  node* const first = from.exchange(nullptr, relaxed);
-  to.store(first, relaxed);
+  node* const first = take_object_list(from);
+  to.store(first, publish);
   if (first != nullptr) first->link_to_this = &to;
 }
 
@@ -127,7 +161,7 @@ void kill(node& n) noexcept {
 
 // Whether a callback claimed now may still run (Python's `not _shutdown`).
 bool may_run(const registry& r) noexcept {
-  return r.exit_state != exit_run::done;
+  return r.exit_state.load(relaxed) != exit_run::done;
 }
 
 // All registrations of one object, claimed together, newest first (linked by next_on_object).
@@ -137,7 +171,7 @@ struct claimed_list {
 };
 
 claimed_list claim_all(registry& r, std::atomic<node*>& head) noexcept {
-  node* const first = head.exchange(nullptr, relaxed);
+  node* const first = take_object_list(head);
   for (node* n = first; n != nullptr; n = n->next_on_object.load(relaxed))
     kill(*n);
   return {first, may_run(r)};
@@ -196,25 +230,18 @@ void print_finalizer_error(const finalizer& which, std::exception_ptr error) {
   std::fwrite(line.data(), 1, line.size(), stderr);  // one write, so lines of threads stay whole
 }
 
-struct error_handler_slot {
-  std::mutex lock;
-  finalizer_error_handler handler = print_finalizer_error;
-};
-
-error_handler_slot& the_error_handler() {
-  static error_handler_slot* const instance = new error_handler_slot;  // used at exit too
-  return *instance;
-}
-
 void report(node& n, std::exception_ptr error) noexcept {
   try {
-    finalizer_error_handler handler;
+    std::shared_ptr<const finalizer_error_handler> handler;
     {
-      auto& slot = the_error_handler();
-      std::lock_guard guard(slot.lock);
-      handler = slot.handler;
+      auto& r = the_registry();
+      std::lock_guard guard(r.lock);
+      handler = r.error_handler;
     }
-    handler(access::share(&n), error);
+    if (handler)
+      (*handler)(access::share(&n), error);
+    else
+      print_finalizer_error(access::share(&n), error);
   } catch (...) {  // the handler's own failure has nowhere to go
   }
 }
@@ -242,19 +269,30 @@ void run_claimed(claimed_list list) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Process hooks, installed with the first registration.
 
+// Whether this thread took the lock in lock_for_fork (the handlers may be registered more than
+// once, see ensure_process_hooks, and must then act once).
+thread_local bool holds_lock_for_fork = false;
+
 void lock_for_fork() {
+  if (holds_lock_for_fork) return;
   the_registry().lock.lock();
+  holds_lock_for_fork = true;
 }
+
 void unlock_in_parent() {
+  if (!holds_lock_for_fork) return;
+  holds_lock_for_fork = false;
   the_registry().lock.unlock();
 }
 
 // The child inherits the pending registrations. If another thread was in the middle of the exit
 // run, that thread does not exist here: the child gets its own exit run for what is pending.
 void unlock_in_child() {
+  if (!holds_lock_for_fork) return;
   auto& r = the_registry();
-  if (r.exit_state == exit_run::running && r.exit_runner != std::this_thread::get_id())
-    r.exit_state = exit_run::not_started;
+  if (r.exit_state.load(relaxed) == exit_run::running && !running_exit_here)
+    r.exit_state.store(exit_run::not_started, relaxed);
+  holds_lock_for_fork = false;
   r.lock.unlock();
 }
 
@@ -262,20 +300,25 @@ void exit_hook() {
   run_exit_finalizers();
 }
 
-bool install_process_hooks() {
-  the_registry();
+std::atomic<bool> hooks_installed{false};
+
+// Installs the std::atexit hook and the fork handlers with the first registration. Like CPython,
+// threads racing the first registration may each install them, which is harmless (the exit
+// run happens once, the fork handlers act once); a once-flag or lock could instead be left
+// "in progress" forever in a child forked meanwhile.
+void ensure_process_hooks() {
+  if (hooks_installed.load(std::memory_order_acquire)) return;
   if (std::atexit(exit_hook) != 0 ||
       ::pthread_atfork(lock_for_fork, unlock_in_parent, unlock_in_child) != 0)
     throw std::runtime_error("pysock::finalize: cannot install the exit and fork hooks");
-  return true;
+  hooks_installed.store(true, std::memory_order_release);
 }
 
 }  // namespace
 
 finalizer attach(const finalizable& target, node* n) {
   try {
-    static const bool installed = install_process_hooks();
-    static_cast<void>(installed);
+    ensure_process_hooks();
   } catch (...) {
     n->destroy_callback();
     delete n;
@@ -294,6 +337,7 @@ finalizer attach(const finalizable& target, node* n) {
 
 using detail::access;
 using detail::callback_ref;
+using detail::exit_run;
 using detail::the_registry;
 
 // ---------------------------------------------------------------------------------------------
@@ -385,13 +429,18 @@ std::string finalizer::repr() const {
 // Exit run and error handler
 
 void run_exit_finalizers() noexcept {
+  if (detail::running_exit_here) return;  // called by a callback of the run
   auto& r = the_registry();
   std::unique_lock guard(r.lock);
-  if (r.exit_state == detail::exit_run::running && r.exit_runner != std::this_thread::get_id())
-    r.exit_finished.wait(guard, [&] { return r.exit_state == detail::exit_run::done; });
-  if (r.exit_state != detail::exit_run::not_started) return;
-  r.exit_state = detail::exit_run::running;
-  r.exit_runner = std::this_thread::get_id();
+  if (r.exit_state.load(detail::relaxed) != exit_run::not_started) {
+    guard.unlock();
+    for (auto state = r.exit_state.load(std::memory_order_acquire); state != exit_run::done;
+         state = r.exit_state.load(std::memory_order_acquire))
+      r.exit_state.wait(state);
+    return;
+  }
+  r.exit_state.store(exit_run::running, detail::relaxed);
+  detail::running_exit_here = true;
   // Always the newest pending registration, so one created by a callback runs next. Each step
   // removes one node from `pending`, so the run is linear in the number of registrations.
   while (r.pending.older != &r.pending) {
@@ -407,17 +456,22 @@ void run_exit_finalizers() noexcept {
     detail::run_claimed(newest, true);
     guard.lock();
   }
-  r.exit_state = detail::exit_run::done;
+  r.exit_state.store(exit_run::done, std::memory_order_release);
+  detail::running_exit_here = false;
   guard.unlock();
-  r.exit_finished.notify_all();
+  r.exit_state.notify_all();
 }
 
 finalizer_error_handler set_finalizer_error_handler(finalizer_error_handler handler) {
-  if (!handler) handler = detail::print_finalizer_error;
-  auto& slot = detail::the_error_handler();
-  std::lock_guard guard(slot.lock);
-  std::swap(slot.handler, handler);
-  return handler;
+  std::shared_ptr<const finalizer_error_handler> installed;
+  if (handler) installed = std::make_shared<const finalizer_error_handler>(std::move(handler));
+  {
+    auto& r = the_registry();
+    std::lock_guard guard(r.lock);
+    std::swap(r.error_handler, installed);
+  }
+  if (!installed) return detail::print_finalizer_error;
+  return *installed;
 }
 
 }  // namespace pysock

@@ -94,7 +94,7 @@ class callback_node final : public node {
  private:
   struct bound_call {
     Fn fn;
-    std::tuple<Args...> args;
+    [[no_unique_address]] std::tuple<Args...> args;
   };
   union {  // a union, so that fn and args can end before the node memory does
     bound_call bound_;
@@ -202,8 +202,10 @@ class finalizable {
  private:
   friend detail::access;
 
+  // Without the lock: null can only change to non-null through this object itself. Acquire,
+  // so that a list emptied by another thread is seen complete before the object goes away.
   bool has_registrations() const noexcept {
-    return registrations_.load(std::memory_order_relaxed) != nullptr;
+    return registrations_.load(std::memory_order_acquire) != nullptr;
   }
   void take_registrations(finalizable& other) noexcept;
   void replace_registrations(finalizable& other) noexcept;
