@@ -684,6 +684,10 @@ TEST(FinalizeFork, ChildCanRunAndDestroyItsCopiesIndependently) {
 
 constexpr auto stress_budget = std::chrono::milliseconds(1500);
 
+bool within(std::chrono::steady_clock::time_point deadline, int round, int max_rounds) {
+  return round < max_rounds && std::chrono::steady_clock::now() < deadline;
+}
+
 // One round's objects, each with the same number of registrations, and what happened to each.
 struct stress_round {
   static constexpr int objects = 16;
@@ -694,6 +698,8 @@ struct stress_round {
   std::vector<pysock::finalizer> finalizers;
   std::vector<std::atomic<int>> ran = std::vector<std::atomic<int>>(total);
   std::vector<std::atomic<int>> detached = std::vector<std::atomic<int>>(total);
+  // One more registration per object, added by its owner while the others race.
+  std::vector<std::atomic<int>> late_ran = std::vector<std::atomic<int>>(objects);
 
   stress_round() {
     for (int o = 0; o < objects; ++o) {
@@ -723,11 +729,13 @@ struct stress_round {
     }
   }
 
-  // Moves every object once (registrations follow), then destroys both halves.
-  void move_and_destroy() {
-    for (auto& owner : owners) {
-      resource moved(std::move(*owner));
-      owner.reset();
+  // The owner's side: registers one more finalizer on each object, moves it (registrations
+  // follow) and destroys both the moved-from and the moved-to object.
+  void register_move_and_destroy() {
+    for (int o = 0; o < objects; ++o) {
+      pysock::finalize(*owners[o], [this, o] { ++late_ran[o]; });
+      resource moved(std::move(*owners[o]));
+      owners[o].reset();
     }
   }
 
@@ -737,14 +745,16 @@ struct stress_round {
                                          << " times and was detached " << detached[i] << " times";
       ASSERT_FALSE(finalizers[i].alive());
     }
+    for (int o = 0; o < objects; ++o)
+      ASSERT_EQ(late_ran[o], 1) << "object " << o;
   }
 };
 
-TEST(FinalizeThreaded, CallsDetachesAndDestructionRaceAndEachCallbackRunsOnce) {
+TEST(FinalizeThreaded, CallsDetachesRegistrationAndDestructionRaceAndEachRunsOnce) {
   constexpr int racers = 3;
   const auto deadline = std::chrono::steady_clock::now() + stress_budget;
   int rounds = 0;
-  for (; rounds < 500 && std::chrono::steady_clock::now() < deadline; ++rounds) {
+  for (; within(deadline, rounds, 2000); ++rounds) {
     stress_round round;
     std::latch start(racers + 1);
     std::vector<std::thread> threads;
@@ -755,7 +765,7 @@ TEST(FinalizeThreaded, CallsDetachesAndDestructionRaceAndEachCallbackRunsOnce) {
       });
     threads.emplace_back([&] {
       start.arrive_and_wait();
-      round.move_and_destroy();
+      round.register_move_and_destroy();
     });
     for (auto& thread : threads)
       thread.join();
@@ -785,30 +795,35 @@ TEST(FinalizeThreaded, RegistrationsOnManyThreadsRaceWithDestructionElsewhere) {
   EXPECT_EQ(runs, threads_count * per_thread * 3 / 2);
 }
 
-// In a child process, as the exit run ends all finalizer callbacks of the process.
+// The exit run ends all callbacks of a process, so each round runs in a child process.
 TEST(FinalizeThreaded, ExitRunRacesWithCallsAndDestruction) {
-  const auto child = pysock_test::run_in_child([] {
-    stress_round round;
-    std::latch start(3);
-    std::thread racer([&] {
+  const auto deadline = std::chrono::steady_clock::now() + stress_budget;
+  for (int round = 0; within(deadline, round, 50); ++round) {
+    const auto child = pysock_test::run_in_child([round] {
+      stress_round objects;
+      std::latch start(3);
+      std::thread racer([&] {
+        start.arrive_and_wait();
+        objects.race_handles(static_cast<unsigned>(round + 1));
+      });
+      std::thread owner([&] {
+        start.arrive_and_wait();
+        objects.register_move_and_destroy();
+      });
       start.arrive_and_wait();
-      round.race_handles(7);
+      pysock::run_exit_finalizers();
+      racer.join();
+      owner.join();
+      for (int i = 0; i < stress_round::total; ++i) {
+        if (objects.ran[i] + objects.detached[i] > 1) throw std::runtime_error("ran twice");
+        if (objects.finalizers[i].alive()) throw std::runtime_error("alive after the exit run");
+      }
+      for (int o = 0; o < stress_round::objects; ++o)
+        if (objects.late_ran[o] > 1) throw std::runtime_error("late registration ran twice");
     });
-    std::thread destroyer([&] {
-      start.arrive_and_wait();
-      round.move_and_destroy();
-    });
-    start.arrive_and_wait();
-    pysock::run_exit_finalizers();
-    racer.join();
-    destroyer.join();
-    for (int i = 0; i < stress_round::total; ++i) {
-      if (round.ran[i] + round.detached[i] > 1) throw std::runtime_error("ran twice");
-      if (round.finalizers[i].alive()) throw std::runtime_error("alive after the exit run");
-    }
-  });
-  EXPECT_FALSE(child.timed_out);
-  EXPECT_EQ(child.exit_code, 0) << child.output;
+    ASSERT_FALSE(child.timed_out);
+    ASSERT_EQ(child.exit_code, 0) << "round " << round << ": " << child.output;
+  }
 }
 
 // A second caller of run_exit_finalizers() returns only once the run is over.
