@@ -849,6 +849,43 @@ TEST(FinalizeThreaded, ConcurrentExitRunCallersWaitForTheRun) {
   EXPECT_EQ(child.exit_code, 0) << child.output;
 }
 
+// Waits (bounded) until `flag` is set.
+bool wait_for(const std::atomic<bool>& flag) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!flag && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  return flag;
+}
+
+// A child forked while another thread runs the exit run gets its own run for what is pending.
+TEST(FinalizeThreaded, ChildForkedDuringAnotherThreadsExitRunRunsTheRestItself) {
+  const auto child = pysock_test::run_in_child([] {
+    std::atomic<bool> started{false};
+    std::atomic<bool> go{false};
+    std::atomic<int> older_runs{0};
+    tracked object;
+    pysock::finalize(object, [&older_runs] { ++older_runs; });
+    pysock::finalize(object, [&] {  // newest: the exit run starts here and blocks
+      started = true;
+      wait_for(go);
+    });
+    std::thread runner([] { pysock::run_exit_finalizers(); });
+    if (!wait_for(started)) throw std::runtime_error("the exit run did not start");
+    const auto grandchild = pysock_test::run_in_child(
+        [&older_runs] {
+          pysock::run_exit_finalizers();
+          if (older_runs != 1) throw std::runtime_error("pending finalizer did not run");
+        },
+        std::chrono::seconds(10));
+    go = true;
+    runner.join();
+    if (grandchild.exit_code != 0) throw std::runtime_error("grandchild: " + grandchild.output);
+    if (older_runs != 1) throw std::runtime_error("the parent's run missed the older finalizer");
+  });
+  EXPECT_FALSE(child.timed_out);
+  EXPECT_EQ(child.exit_code, 0) << child.output;
+}
+
 // fork() while other threads hold the registry lock: the child must still be able to use it.
 TEST(FinalizeThreaded, ForkWhileOtherThreadsRegisterLeavesTheChildUsable) {
   std::atomic<bool> stop{false};
