@@ -296,10 +296,6 @@ void unlock_in_child() {
   r.lock.unlock();
 }
 
-void exit_hook() {
-  run_exit_finalizers();
-}
-
 std::atomic<bool> hooks_installed{false};
 
 // Installs the std::atexit hook and the fork handlers with the first registration. Like CPython,
@@ -308,7 +304,7 @@ std::atomic<bool> hooks_installed{false};
 // "in progress" forever in a child forked meanwhile.
 void ensure_process_hooks() {
   if (hooks_installed.load(std::memory_order_acquire)) return;
-  if (std::atexit(exit_hook) != 0 ||
+  if (std::atexit(run_exit_finalizers) != 0 ||
       ::pthread_atfork(lock_for_fork, unlock_in_parent, unlock_in_child) != 0)
     throw std::runtime_error("pysock::finalize: cannot install the exit and fork hooks");
   hooks_installed.store(true, std::memory_order_release);

@@ -116,17 +116,18 @@ inline constexpr bool is_shared_ptr = false;
 template <class T>
 inline constexpr bool is_shared_ptr<std::shared_ptr<T>> = true;
 template <class T>
-inline constexpr bool is_unique_ptr = false;
+inline constexpr bool is_unique_ptr_to_finalizable = false;
 template <class T, class D>
-inline constexpr bool is_unique_ptr<std::unique_ptr<T, D>> = true;
+inline constexpr bool is_unique_ptr_to_finalizable<std::unique_ptr<T, D>> =
+    std::derived_from<std::remove_cv_t<T>, finalizable>;
 
 // What finalize() accepts as `obj`: a finalizable object, a shared_ptr (to a finalizable object,
 // or from make_finalizable, checked at run time) or a unique_ptr to a finalizable object.
 template <class T>
-concept finalize_target = std::derived_from<T, finalizable> || is_shared_ptr<T> ||
-    (is_unique_ptr<T>&& std::derived_from<std::remove_cv_t<typename T::element_type>, finalizable>);
+concept finalize_target =
+    std::derived_from<T, finalizable> || is_shared_ptr<T> || is_unique_ptr_to_finalizable<T>;
 
-// The object `obj` names and the type it is reported as.
+// The finalizable object that `obj` is or points to.
 template <class T>
 const finalizable& target_of(const T& obj) {
   if constexpr (std::derived_from<T, finalizable>) {
@@ -146,6 +147,7 @@ const finalizable& target_of(const T& obj) {
   }
 }
 
+// The type repr() and error messages name.
 template <class T>
 const std::type_info& target_type_of() {
   if constexpr (std::derived_from<T, finalizable>) {
@@ -161,8 +163,8 @@ inline constexpr bool always_false = false;
 }  // namespace detail
 
 // The base class of objects that finalizers can be registered on (Python: any object that
-// supports weak references). It adds one pointer to the object and costs nothing at
-// destruction when no finalizer was registered.
+// supports weak references). It adds one pointer to the object; destroying an object that has
+// no pending finalizer costs one load.
 //
 // Registrations follow the resource:
 // * the move constructor takes all of `other`'s registrations; the moved-from object has none;
