@@ -3,6 +3,7 @@
 
 #include "pysock/address.hpp"
 #include "pysock/error.hpp"
+#include "pysock/finalize.hpp"
 #include "pysock/io/codec.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"
