@@ -269,6 +269,7 @@ socket::socket(socket&& other) noexcept = default;
 socket& socket::operator=(socket&& other) noexcept {
   if (this != &other) {
     close_quietly();
+    finalizable::operator=(std::move(other));
     core_ = std::move(other.core_);
   }
   return *this;

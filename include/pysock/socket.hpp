@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pysock/address.hpp"
+#include "pysock/finalize.hpp"
 
 namespace pysock {
 
@@ -66,7 +67,11 @@ struct socket_core;
 
 class socket_io_ref;
 
-class socket {
+// A socket is `finalizable`: pysock::finalize(sock, fn) runs fn when the socket object is
+// destroyed (after its fd was closed or handed to the files still using it) or at exit.
+// Registrations follow the resource: moving a socket moves them to the new object, and
+// destroying a moved-from socket runs nothing.
+class socket : public finalizable {
  public:
   // socket(family, type, proto): a new socket, close-on-exec, with the default timeout.
   // SOCK_NONBLOCK/SOCK_CLOEXEC bits cast into `type` are honoured and never shown by type().
@@ -77,7 +82,8 @@ class socket {
   static socket adopt(int fd);
 
   socket(socket&& other) noexcept;
-  // Closes this socket (as close() would) and takes over `other`.
+  // Closes this socket (as close() would), runs its finalizers, and takes over `other` with its
+  // finalizers.
   socket& operator=(socket&& other) noexcept;
   // close(), ignoring its errors: the fd stays open while files made by makefile() use it.
   ~socket();
