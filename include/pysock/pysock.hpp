@@ -3,5 +3,6 @@
 
 #include "pysock/address.hpp"
 #include "pysock/error.hpp"
+#include "pysock/net.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"
