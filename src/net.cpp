@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 
+#include "detail/poll.hpp"
 #include "detail/sockaddr.hpp"
 #include "detail/test_hooks.hpp"
 #include "pysock/error.hpp"
@@ -24,7 +25,7 @@ listening_hook fallback_socketpair_listening = nullptr;
 
 namespace {
 
-using clock = std::chrono::steady_clock;
+using detail::clock;
 
 std::exception_ptr connect_error(int errno_value) {
   try {
@@ -55,12 +56,12 @@ std::vector<addrinfo_entry> interleave_families(std::vector<addrinfo_entry> entr
 class connector {
  public:
   connector(std::vector<addrinfo_entry> targets, timeout per_attempt,
-            const std::optional<address>& source, std::optional<clock::duration> stagger)
+            const std::optional<address>& source, std::optional<double> stagger_seconds)
       : targets_(std::move(targets)),
         errors_(targets_.size()),
         per_attempt_(per_attempt),
         source_(source),
-        stagger_(stagger) {}
+        stagger_seconds_(stagger_seconds) {}
 
   // The connected socket, with the per-attempt timeout set on it; nullopt when all failed.
   std::optional<socket> run() {
@@ -91,8 +92,8 @@ class connector {
   };
 
   void start(std::size_t index) {
-    const auto now = clock::now();
-    next_start_ = stagger_ ? now + *stagger_ : clock::time_point::max();
+    next_start_ =
+        stagger_seconds_ ? detail::deadline_after(*stagger_seconds_) : clock::time_point::max();
     const auto& target = targets_[index];
     try {
       socket sock(target.family, target.type, target.proto);
@@ -102,7 +103,7 @@ class connector {
       if (error == 0) {
         winner_ = std::move(sock);
       } else if (error == EINPROGRESS && per_attempt_ != timeout(0)) {
-        running_.push_back({index, std::move(sock), deadline_from(now)});
+        running_.push_back({index, std::move(sock), deadline()});
       } else {
         failed(index, connect_error(error));
       }
@@ -117,9 +118,8 @@ class connector {
     next_start_ = clock::time_point::min();
   }
 
-  clock::time_point deadline_from(clock::time_point now) const {
-    if (!per_attempt_) return clock::time_point::max();
-    return now + std::chrono::duration_cast<clock::duration>(*per_attempt_);
+  clock::time_point deadline() const {
+    return per_attempt_ ? detail::deadline_after(per_attempt_->count()) : clock::time_point::max();
   }
 
   // Waits until an attempt completes, an attempt times out or the next one is due.
@@ -130,8 +130,7 @@ class connector {
       fds.push_back({running.sock.fileno(), POLLOUT, 0});
       until = std::min(until, running.deadline);
     }
-    if (::ppoll(fds.data(), fds.size(), wait_time(until).get(), nullptr) < 0 && errno != EINTR)
-      raise_os_error(errno, "poll");
+    detail::poll_until(fds, until);
     const auto now = clock::now();
     std::vector<attempt> still_running;
     for (std::size_t i = 0; i < running_.size(); ++i) {
@@ -156,23 +155,11 @@ class connector {
     }
   }
 
-  // ppoll's timeout for a wait until `until` (null: no limit).
-  struct poll_wait {
-    std::optional<timespec> value;
-    const timespec* get() const { return value ? &*value : nullptr; }
-  };
-  static poll_wait wait_time(clock::time_point until) {
-    if (until == clock::time_point::max()) return {};
-    const auto left = std::max(until - clock::now(), clock::duration::zero());
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    return {timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}};
-  }
-
   std::vector<addrinfo_entry> targets_;
   std::vector<std::exception_ptr> errors_;
   timeout per_attempt_;
   const std::optional<address>& source_;
-  std::optional<clock::duration> stagger_;
+  std::optional<double> stagger_seconds_;
   std::size_t next_ = 0;
   clock::time_point next_start_{};
   std::vector<attempt> running_;
@@ -195,12 +182,13 @@ socket create_connection(std::string_view host, int port, connect_timeout timeou
                          const connect_options& options) {
   auto targets = options.resolver ? options.resolver(host, port) : default_resolver(host, port);
   if (targets.empty()) throw os_error(std::string("getaddrinfo returns an empty list"));
-  std::optional<clock::duration> stagger;
+  std::optional<double> stagger_seconds;
   if (options.happy_eyeballs_delay) {
-    stagger = std::chrono::duration_cast<clock::duration>(*options.happy_eyeballs_delay);
+    stagger_seconds = options.happy_eyeballs_delay->count();
     targets = interleave_families(std::move(targets));
   }
-  connector attempts(std::move(targets), resolve_timeout(timeout_arg), source_address, stagger);
+  connector attempts(std::move(targets), resolve_timeout(timeout_arg), source_address,
+                     stagger_seconds);
   if (auto connected = attempts.run()) return std::move(*connected);
   auto errors = attempts.errors();
   if (options.all_errors) throw exception_group("create_connection failed", std::move(errors));

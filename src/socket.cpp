@@ -17,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "detail/poll.hpp"
 #include "detail/sockaddr.hpp"
 #include "detail/test_hooks.hpp"
 #include "pysock/error.hpp"
@@ -54,12 +55,7 @@ timeout from_seconds(double value) {
   return seconds(value);
 }
 
-// A deadline `value` seconds from now; time_point::max() when that is beyond any real wait.
-clock::time_point deadline_after(double value) {
-  constexpr double far_future = 1e8;  // ~3 years: longer waits are as good as infinite
-  if (value > far_future) return clock::time_point::max();
-  return clock::now() + std::chrono::duration_cast<clock::duration>(seconds(value));
-}
+using detail::deadline_after;
 
 }  // namespace
 
@@ -141,25 +137,10 @@ void apply_timeout(socket_core& core, double value) {
   core.timeout = value;
 }
 
-// Waits until `fd` is ready for `events`; false when the deadline passed first. EINTR
-// restarts the wait with what is left of the time (PEP 475).
+// Waits until `fd` is ready for `events`; false when the deadline passed first.
 bool wait_ready(int fd, short events, clock::time_point deadline) {
-  for (;;) {
-    pollfd entry{fd, events, 0};
-    timespec wait{};
-    timespec* wait_ptr = nullptr;
-    if (deadline != clock::time_point::max()) {
-      const auto left = deadline - clock::now();
-      if (left <= clock::duration::zero()) return false;
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-      wait.tv_sec = static_cast<time_t>(ns / 1000000000);
-      wait.tv_nsec = static_cast<long>(ns % 1000000000);
-      wait_ptr = &wait;
-    }
-    const int ready = ::ppoll(&entry, 1, wait_ptr, nullptr);
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) raise_errno("poll");
-  }
+  pollfd entry{fd, events, 0};
+  return detail::poll_until(std::span(&entry, 1), deadline);
 }
 
 // Runs `call` (a system call returning -1 and errno on failure) under the socket's timeout:
