@@ -533,6 +533,28 @@ TEST_F(Net, CreateServerListensWithTheDefaultTimeout) {
   EXPECT_NE(server.getsockopt(SOL_SOCKET, SO_ACCEPTCONN), 0);
 }
 
+TEST_F(Net, CreateServerDefaultBacklogQueuesManyConnections) {
+  auto server = create_server(inet_address{"127.0.0.1", 0});
+  std::vector<socket> clients;
+  for (int i = 0; i < 20; ++i)
+    clients.push_back(create_connection(server.getsockname(), 2s));
+  EXPECT_EQ(clients.size(), 20u);
+}
+
+TEST_F(Net, CreateServerPassesTheBacklogOn) {
+  // listen(0) queues one connection: a few more connects without accept() must hang.
+  auto server = create_server(inet_address{"127.0.0.1", 0}, {.backlog = 0});
+  std::vector<socket> clients;
+  bool hung = false;
+  for (int i = 0; i < 8 && !hung; ++i) {
+    socket client;
+    client.settimeout(0.1s);
+    hung = client.connect_ex(server.getsockname()) == EWOULDBLOCK;
+    clients.push_back(std::move(client));
+  }
+  EXPECT_TRUE(hung) << "8 connects fit in a backlog of 0";
+}
+
 // ---- 5.1, 5.2 / 9.4 socketpair --------------------------------------------------------------
 
 TEST_F(Net, SocketpairDefaults) {
@@ -763,6 +785,39 @@ TEST_F(Net, SendFdsTakesSeveralBuffers) {
   EXPECT_EQ(received.fds.size(), 1u);
 }
 
+TEST_F(Net, RecvFdsCollectsEveryRightsMessage) {
+  // testFDPassSeparate: two SCM_RIGHTS arrays in one message.
+  auto [sock1, sock2] = unix_pair();
+  auto first = make_pipe(), second = make_pipe();
+  const auto rights = [](int fd) {
+    return ancillary_data{SOL_SOCKET, SCM_RIGHTS,
+                          std::string(reinterpret_cast<char*>(&fd), sizeof fd)};
+  };
+  const ancillary_data items[] = {rights(first.read_end.get()), rights(second.read_end.get())};
+  const std::span<const std::byte> buffers[] = {bytes_of("x")};
+  sock1.sendmsg(buffers, items);
+  auto received = recv_fds(sock2, 10, 2);
+  ASSERT_EQ(received.fds.size(), 2u);
+  write_fd(first.write_end.get(), "1");
+  write_fd(second.write_end.get(), "2");
+  EXPECT_EQ(read_fd(received.fds[0].get()), "1");
+  EXPECT_EQ(read_fd(received.fds[1].get()), "2");
+}
+
+TEST_F(Net, SendFdsWithNoFds) {
+  // testFDPassEmpty: an empty array arrives as no fds, or the send fails with an errno.
+  auto [sock1, sock2] = unix_pair();
+  try {
+    EXPECT_EQ(send_fds(sock1, "x", {}), 1u);
+  } catch (const os_error& e) {
+    EXPECT_TRUE(e.errno_value().has_value());
+    return;
+  }
+  auto received = recv_fds(sock2, 10, 4);
+  EXPECT_EQ(received.data, "x");
+  EXPECT_TRUE(received.fds.empty());
+}
+
 TEST_F(Net, RecvFdsReportsTruncationAndLeaksNothing) {
   auto [sock1, sock2] = unix_pair();
   std::vector<pipe_fds> pipes;
@@ -967,7 +1022,10 @@ class Sendfile : public Net {
   owned_fd file_;
 };
 
-TEST_F(Sendfile, RegularFileTakesTheZeroCopyPath) {
+// The tests that transfer with a reader thread (these also run under the tsan preset).
+class SendfileThreaded : public Sendfile {};
+
+TEST_F(SendfileThreaded, RegularFileTakesTheZeroCopyPath) {
   const auto zero_copy_before = detail::sendfile_stats().zero_copy_bytes.load();
   const auto fallback_before = detail::sendfile_stats().fallback_bytes.load();
   std::uint64_t sent = 0;
@@ -979,7 +1037,7 @@ TEST_F(Sendfile, RegularFileTakesTheZeroCopyPath) {
   EXPECT_EQ(detail::sendfile_stats().fallback_bytes.load(), fallback_before);
 }
 
-TEST_F(Sendfile, PathOverloadOpensTheFile) {
+TEST_F(SendfileThreaded, PathOverloadOpensTheFile) {
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) { sent = s.sendfile(path_, 10, 20); });
   EXPECT_EQ(sent, 20u);
@@ -993,15 +1051,15 @@ TEST_F(Sendfile, PathOverloadOfAMissingFile) {
 }
 
 // Every 9.9 case runs on both paths.
-class SendfileBothPaths : public Sendfile, public ::testing::WithParamInterface<bool> {
+class SendfileThreadedPaths : public SendfileThreaded, public ::testing::WithParamInterface<bool> {
  protected:
   void SetUp() override {
-    Sendfile::SetUp();
+    SendfileThreaded::SetUp();
     detail::sendfile_zero_copy_allowed = GetParam();
   }
 };
 
-TEST_P(SendfileBothPaths, WholeFile) {
+TEST_P(SendfileThreadedPaths, WholeFile) {
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) { sent = s.sendfile(file_.get()); });
   EXPECT_EQ(sent, file_size);
@@ -1009,7 +1067,7 @@ TEST_P(SendfileBothPaths, WholeFile) {
   EXPECT_TRUE(received == data_);
 }
 
-TEST_P(SendfileBothPaths, OffsetZeroMeansTheStartWhereverThePositionIs) {
+TEST_P(SendfileThreadedPaths, OffsetZeroMeansTheStartWhereverThePositionIs) {
   // 10.2.1: CPython's fallback would start at the position (10) and end at size - 10.
   ::lseek(file_.get(), 10, SEEK_SET);
   std::uint64_t sent = 0;
@@ -1019,7 +1077,7 @@ TEST_P(SendfileBothPaths, OffsetZeroMeansTheStartWhereverThePositionIs) {
   EXPECT_TRUE(received == data_);
 }
 
-TEST_P(SendfileBothPaths, EmptyFile) {
+TEST_P(SendfileThreadedPaths, EmptyFile) {
   const auto empty = path_.string() + ".empty";
   std::ofstream(empty).close();
   const owned_fd file(::open(empty.c_str(), O_RDONLY | O_CLOEXEC));
@@ -1031,7 +1089,7 @@ TEST_P(SendfileBothPaths, EmptyFile) {
   EXPECT_EQ(received, "");
 }
 
-TEST_P(SendfileBothPaths, Offset) {
+TEST_P(SendfileThreadedPaths, Offset) {
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) { sent = s.sendfile(file_.get(), 5000); });
   EXPECT_EQ(sent, file_size - 5000);
@@ -1039,7 +1097,7 @@ TEST_P(SendfileBothPaths, Offset) {
   EXPECT_TRUE(received == data_.substr(5000));
 }
 
-TEST_P(SendfileBothPaths, Count) {
+TEST_P(SendfileThreadedPaths, Count) {
   const std::uint64_t count = 500007;
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) {
@@ -1051,7 +1109,7 @@ TEST_P(SendfileBothPaths, Count) {
   EXPECT_TRUE(received == data_.substr(0, count));
 }
 
-TEST_P(SendfileBothPaths, CountOne) {
+TEST_P(SendfileThreadedPaths, CountOne) {
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) { sent = s.sendfile(file_.get(), 0, 1); });
   EXPECT_EQ(sent, 1u);
@@ -1059,7 +1117,7 @@ TEST_P(SendfileBothPaths, CountOne) {
   EXPECT_EQ(received, data_.substr(0, 1));
 }
 
-TEST_P(SendfileBothPaths, OffsetAndCount) {
+TEST_P(SendfileThreadedPaths, OffsetAndCount) {
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) { sent = s.sendfile(file_.get(), 2007, 100007); });
   EXPECT_EQ(sent, 100007u);
@@ -1067,7 +1125,7 @@ TEST_P(SendfileBothPaths, OffsetAndCount) {
   EXPECT_TRUE(received == data_.substr(2007, 100007));
 }
 
-TEST_P(SendfileBothPaths, CountBeyondTheEndSendsWhatThereIs) {
+TEST_P(SendfileThreadedPaths, CountBeyondTheEndSendsWhatThereIs) {
   std::uint64_t sent = 0;
   const auto received =
       transfer([&](socket& s) { sent = s.sendfile(file_.get(), file_size - 10, 1000); });
@@ -1075,7 +1133,7 @@ TEST_P(SendfileBothPaths, CountBeyondTheEndSendsWhatThereIs) {
   EXPECT_EQ(received, data_.substr(file_size - 10));
 }
 
-TEST_P(SendfileBothPaths, NonBlockingSocketIsRefused) {
+TEST_P(SendfileThreadedPaths, NonBlockingSocketIsRefused) {
   auto [client, server] = tcp_pair();
   client.setblocking(false);
   try {
@@ -1089,7 +1147,7 @@ TEST_P(SendfileBothPaths, NonBlockingSocketIsRefused) {
   EXPECT_EQ(position(), 0u);
 }
 
-TEST_P(SendfileBothPaths, TimeoutNotTriggered) {
+TEST_P(SendfileThreadedPaths, TimeoutNotTriggered) {
   std::uint64_t sent = 0;
   const auto received = transfer([&](socket& s) {
     s.settimeout(10s);
@@ -1099,13 +1157,17 @@ TEST_P(SendfileBothPaths, TimeoutNotTriggered) {
   EXPECT_TRUE(received == data_);
 }
 
-TEST_P(SendfileBothPaths, TimeoutTriggeredLeavesThePositionAfterWhatWasSent) {
+TEST_P(SendfileThreadedPaths, TimeoutTriggeredLeavesThePositionAfterWhatWasSent) {
   auto [client, server] = unix_pair();  // small buffers, nobody reads
   client.settimeout(0.05s);
+  const auto fallback_before = detail::sendfile_stats().fallback_bytes.load();
   const double took = elapsed_seconds(
       [&c = client, this] { EXPECT_THROW(c.sendfile(file_.get()), timeout_error); });
   EXPECT_LT(took, 5.0);
   const auto sent = position();
+  if (GetParam()) {  // 4.3.11: a timeout never makes the zero-copy path fall back
+    EXPECT_EQ(detail::sendfile_stats().fallback_bytes.load(), fallback_before);
+  }
   EXPECT_GT(sent, 0u);
   EXPECT_LT(sent, file_size);
   client.close();
@@ -1116,7 +1178,7 @@ TEST_P(SendfileBothPaths, TimeoutTriggeredLeavesThePositionAfterWhatWasSent) {
   EXPECT_TRUE(received == data_.substr(0, sent));
 }
 
-TEST_P(SendfileBothPaths, ParameterErrors) {
+TEST_P(SendfileThreadedPaths, ParameterErrors) {
   socket datagram(family::inet, sock_type::dgram);
   try {
     datagram.sendfile(file_.get(), 0, 0);  // the type is checked before the count
@@ -1133,7 +1195,15 @@ TEST_P(SendfileBothPaths, ParameterErrors) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, SendfileBothPaths, ::testing::Values(true, false),
+TEST_P(SendfileThreadedPaths, OffsetBeyondTheEndSendsNothing) {
+  std::uint64_t sent = 1;
+  const auto received =
+      transfer([&](socket& s) { sent = s.sendfile(file_.get(), file_size + 100); });
+  EXPECT_EQ(sent, 0u);
+  EXPECT_EQ(received, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, SendfileThreadedPaths, ::testing::Values(true, false),
                          [](const auto& instance) {
                            return instance.param ? "ZeroCopy" : "Fallback";
                          });
@@ -1149,7 +1219,7 @@ TEST_F(Sendfile, EmptyFileOnANonBlockingSocketReturnsZero) {
   EXPECT_EQ(client.sendfile(file.get()), 0u);
 }
 
-TEST_F(Sendfile, PipeTakesTheFallback) {
+TEST_F(SendfileThreaded, PipeTakesTheFallback) {
   const auto zero_copy_before = detail::sendfile_stats().zero_copy_bytes.load();
   const auto fallback_before = detail::sendfile_stats().fallback_bytes.load();
   auto pipe = make_pipe();
@@ -1175,6 +1245,18 @@ TEST_F(Sendfile, PipeWithAnOffsetCannotSeek) {
     FAIL() << "no exception";
   } catch (const os_error& e) {
     EXPECT_EQ(e.errno_value(), ESPIPE);
+  }
+}
+
+TEST_F(Sendfile, StreamCheckIsABitTestAsInPython) {
+  // 4.2.2: SOCK_SEQPACKET (5) has the SOCK_STREAM bit, so it passes the type check.
+  auto [a, b] = socketpair(family::local, sock_type::seqpacket);
+  try {
+    a.sendfile(file_.get(), 0, 10);
+  } catch (const value_error& e) {
+    ADD_FAILURE() << "seqpacket refused: " << e.what();
+  } catch (const os_error&) {
+    // Whatever the kernel makes of it, the type check let it through.
   }
 }
 
