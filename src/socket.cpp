@@ -458,20 +458,24 @@ struct file_transfer {
   }
 };
 
-// Leaves the file position at offset + sent when anything was sent, however the call ends.
+// Leaves the file position at offset + sent when anything was sent, and where it was otherwise
+// (the fallback reads before it sends), however the call ends.
 class file_position_keeper {
  public:
-  explicit file_position_keeper(const file_transfer& transfer) : transfer_(transfer) {}
+  explicit file_position_keeper(const file_transfer& transfer)
+      : transfer_(transfer), original_(::lseek(transfer.file, 0, SEEK_CUR)) {}
   file_position_keeper(const file_position_keeper&) = delete;
   file_position_keeper& operator=(const file_position_keeper&) = delete;
   ~file_position_keeper() {
-    // A pipe has no position (ESPIPE): there is nothing to restore then.
-    if (transfer_.sent > 0)
-      ::lseek(transfer_.file, static_cast<off_t>(transfer_.offset + transfer_.sent), SEEK_SET);
+    const off_t position =
+        transfer_.sent > 0 ? static_cast<off_t>(transfer_.offset + transfer_.sent) : original_;
+    // A pipe has no position (ESPIPE, original_ -1): there is nothing to restore then.
+    if (original_ >= 0) ::lseek(transfer_.file, position, SEEK_SET);
   }
 
  private:
   const file_transfer& transfer_;
+  const off_t original_;
 };
 
 // sendfile(2) has no MSG_NOSIGNAL: SIGPIPE is blocked for the calling thread meanwhile, a

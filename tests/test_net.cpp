@@ -1195,6 +1195,14 @@ TEST_P(SendfileThreadedPaths, ParameterErrors) {
   }
 }
 
+TEST_P(SendfileThreadedPaths, NothingSentLeavesThePositionAlone) {
+  auto [client, server] = unix_pair();
+  server.close();
+  ::lseek(file_.get(), 10, SEEK_SET);
+  EXPECT_THROW(client.sendfile(file_.get(), 100), broken_pipe_error);
+  EXPECT_EQ(position(), 10u);
+}
+
 TEST_P(SendfileThreadedPaths, OffsetBeyondTheEndSendsNothing) {
   std::uint64_t sent = 1;
   const auto received =

@@ -145,7 +145,8 @@ class socket {
   // most `count` of them (all when nullopt), and returns how many were sent. Zero-copy
   // sendfile(2) where the kernel allows it; a read/send loop when it refuses the file before a
   // byte went out (e.g. a pipe). The file position ends at offset + sent, also when an error
-  // stops the transfer (both paths; CPython's fallback gets offset 0 wrong). The timeout bounds
+  // stops the transfer, and stays put when nothing was sent (both paths; CPython's fallback gets
+  // offset 0 wrong). The timeout bounds
   // each wait for writability. value_error: a socket type without the SOCK_STREAM bit ("only
   // SOCK_STREAM type sockets are supported"), count 0 ("count must be a positive integer (got
   // 0)"), a non-blocking socket ("non-blocking sockets are not supported"; checked after an
