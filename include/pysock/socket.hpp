@@ -145,13 +145,12 @@ class socket {
   // most `count` of them (all when nullopt), and returns how many were sent. Zero-copy
   // sendfile(2) where the kernel allows it; a read/send loop when it refuses the file before a
   // byte went out (e.g. a pipe). The file position ends at offset + sent, also when an error
-  // stops the transfer, and stays put when nothing was sent (both paths; CPython's fallback gets
-  // offset 0 wrong). The timeout bounds
-  // each wait for writability. value_error: a socket type without the SOCK_STREAM bit ("only
-  // SOCK_STREAM type sockets are supported"), count 0 ("count must be a positive integer (got
-  // 0)"), a non-blocking socket ("non-blocking sockets are not supported"; checked after an
-  // empty regular file returned 0, as in Python). A gone peer raises broken_pipe_error; no
-  // SIGPIPE reaches the process.
+  // stops the transfer, and stays put when nothing was sent (both paths; CPython's fallback
+  // gets offset 0 wrong). The timeout bounds each wait for writability. value_error: a socket
+  // type without the SOCK_STREAM bit ("only SOCK_STREAM type sockets are supported"), count 0
+  // ("count must be a positive integer (got 0)"), a non-blocking socket ("non-blocking sockets
+  // are not supported"; checked after an empty regular file returned 0, as in Python). A gone
+  // peer raises broken_pipe_error; no SIGPIPE reaches the process.
   std::uint64_t sendfile(int file_fd, std::uint64_t offset = 0,
                          std::optional<std::uint64_t> count = {});
   // The same for the file at `path`, opened read-only (close-on-exec) for the call.
