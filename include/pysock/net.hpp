@@ -44,9 +44,10 @@ struct connect_options {
   // of the last one.
   bool all_errors = false;
   // Beyond Python: RFC 8305 staggered attempts. When set, the addresses are reordered to
-  // alternate address families, a new attempt starts every `happy_eyeballs_delay` (or as soon
-  // as the running ones have all failed), the first connected socket wins and the others are
-  // closed. RFC 8305 recommends 250 ms. nullopt keeps Python's one-after-the-other attempts.
+  // alternate address families, a new attempt starts `happy_eyeballs_delay` after the previous
+  // one (at once when an attempt fails), attempts overlap, the first connected socket wins and
+  // the others are closed. RFC 8305 recommends 250 ms. nullopt keeps Python's
+  // one-after-the-other attempts.
   std::optional<std::chrono::duration<double>> happy_eyeballs_delay{};
   // Beyond Python: where the addresses come from (e.g. a cache, or a test's fixed answer).
   connect_resolver resolver{};
