@@ -5,5 +5,6 @@
 #include "pysock/error.hpp"
 #include "pysock/finalize.hpp"
 #include "pysock/io/codec.hpp"
+#include "pysock/net.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -59,6 +61,27 @@ struct recvmsg_result {
   std::vector<ancillary_data> ancdata;
   int msg_flags = 0;
   std::optional<pysock::address> address;  // nullopt when the peer is unnamed
+};
+
+// An owned file descriptor: closed on destruction (never retried on EINTR), move-only.
+class owned_fd {
+ public:
+  owned_fd() noexcept = default;
+  explicit owned_fd(int fd) noexcept : fd_(fd) {}
+  owned_fd(owned_fd&& other) noexcept : fd_(other.release()) {}
+  owned_fd& operator=(owned_fd&& other) noexcept;
+  ~owned_fd() { reset(); }
+
+  // The fd, or -1 when empty.
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  // Hands the fd to the caller, leaving this empty.
+  int release() noexcept { return std::exchange(fd_, -1); }
+  // Closes the fd held (if any) and holds `fd` instead.
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
 };
 
 namespace detail {
@@ -123,6 +146,22 @@ class socket : public finalizable {
   std::size_t sendmsg(std::span<const std::span<const std::byte>> buffers,
                       std::span<const ancillary_data> ancdata = {}, int flags = 0,
                       const std::optional<address>& addr = std::nullopt);
+
+  // socket.sendfile(file, offset, count): sends the file's bytes from the absolute `offset`, at
+  // most `count` of them (all when nullopt), and returns how many were sent. Zero-copy
+  // sendfile(2) where the kernel allows it; a read/send loop when it refuses the file before a
+  // byte went out (e.g. a pipe). The file position ends at offset + sent, also when an error
+  // stops the transfer, and stays put when nothing was sent (both paths; CPython's fallback
+  // gets offset 0 wrong). The timeout bounds each wait for writability. value_error: a socket
+  // type without the SOCK_STREAM bit ("only SOCK_STREAM type sockets are supported"), count 0
+  // ("count must be a positive integer (got 0)"), a non-blocking socket ("non-blocking sockets
+  // are not supported"; checked after an empty regular file returned 0, as in Python). A gone
+  // peer raises broken_pipe_error; no SIGPIPE reaches the process.
+  std::uint64_t sendfile(int file_fd, std::uint64_t offset = 0,
+                         std::optional<std::uint64_t> count = {});
+  // The same for the file at `path`, opened read-only (close-on-exec) for the call.
+  std::uint64_t sendfile(const std::filesystem::path& path, std::uint64_t offset = 0,
+                         std::optional<std::uint64_t> count = {});
 
   // Up to `bufsize` bytes; empty at EOF.
   std::string recv(std::size_t bufsize, int flags = 0);
