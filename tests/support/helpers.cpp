@@ -13,6 +13,7 @@
 #include <exception>
 #include <iostream>
 #include <stdexcept>
+#include <utility>
 
 #include <sys/socket.h>
 
@@ -119,6 +120,69 @@ child_result run_command(const std::string& command_line, std::chrono::milliseco
   return fork_and_collect(
       [&] { ::execl("/bin/sh", "sh", "-c", command_line.c_str(), static_cast<char*>(nullptr)); },
       limit);
+}
+
+child_process::child_process(const std::vector<std::string>& argv) {
+  int in[2];
+  int out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe2 failed");
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    std::vector<char*> args;
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  stdin_ = in[1];
+  stdout_ = out[0];
+}
+
+child_process::~child_process() {
+  if (!reaped_) {
+    ::kill(pid_, SIGKILL);
+    wait(std::chrono::seconds(10));
+  }
+  close_stdin();
+  if (stdout_ >= 0) ::close(stdout_);
+}
+
+std::optional<std::string> child_process::read_line(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (const auto end = pending_.find('\n'); end != std::string::npos) {
+      std::string line = pending_.substr(0, end);
+      pending_.erase(0, end + 1);
+      return line;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{stdout_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = ::read(stdout_, buffer, sizeof buffer);
+    if (n <= 0) return std::nullopt;
+    pending_.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+void child_process::close_stdin() {
+  if (stdin_ >= 0) ::close(std::exchange(stdin_, -1));
+}
+
+child_result child_process::wait(std::chrono::milliseconds limit) {
+  reaped_ = true;
+  child_result result = collect(pid_, std::exchange(stdout_, -1), limit);
+  result.output = std::exchange(pending_, {}) + result.output;
+  return result;
 }
 
 std::pair<pysock::socket, pysock::socket> tcp_pair() {

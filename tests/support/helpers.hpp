@@ -3,9 +3,12 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "pysock/socket.hpp"
 
@@ -31,6 +34,29 @@ child_result run_in_child(const std::function<void()>& body,
 // Runs a shell command line, capturing stdout+stderr, killed after `limit`.
 child_result run_command(const std::string& command_line,
                          std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+// A program started with pipes on its stdin and stdout (stderr goes to ours). The destructor
+// kills it if it is still running.
+class child_process {
+ public:
+  explicit child_process(const std::vector<std::string>& argv);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  // The next line of its stdout without the newline; nullopt at EOF or after `limit`.
+  std::optional<std::string> read_line(std::chrono::milliseconds limit = std::chrono::seconds(10));
+  void close_stdin();
+  // Waits for it to exit; the result as run_command reports it (output: what was not read yet).
+  child_result wait(std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int stdout_ = -1;
+  std::string pending_;
+  bool reaped_ = false;
+};
 
 // How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
 // otherwise "python3" (with a warning on stderr, once).

@@ -1,0 +1,6 @@
+# test_examples drives the example programs; it needs them built and knows where they are.
+if(TARGET test_examples AND TARGET echo_server)
+  target_compile_definitions(test_examples PRIVATE
+    PYSOCK_EXAMPLES_DIR="$<TARGET_FILE_DIR:echo_server>")
+  add_dependencies(test_examples echo_server)
+endif()
