@@ -3,6 +3,7 @@
 // program exits, even through std::exit() from the middle of main.
 #include <unistd.h>
 #include <pysock/finalize.hpp>
+#include <pysock/socket.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -74,6 +75,15 @@ int main() {
     scratch_file c(workspace / "c.txt");
     scratch_file kept = std::move(c);
     std::cout << "  moved\n";
+  }
+  std::cout << "a Unix server socket unlinks its path when it goes away:\n";
+  {
+    const fs::path path = workspace / "server.sock";
+    pysock::socket server(pysock::family::local);
+    server.bind(pysock::unix_address{path.string()});
+    server.listen();
+    pysock::finalize(server, remove_file, path);  // pysock::socket is finalizable
+    std::cout << "  listening on " << path.filename() << "\n";
   }
   std::cout << "leaving with std::exit(): what is left goes, newest first:\n";
   scratch_file d(workspace / "d.txt");
