@@ -3,5 +3,6 @@
 
 #include "pysock/address.hpp"
 #include "pysock/error.hpp"
+#include "pysock/io/codec.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"

@@ -1,0 +1,153 @@
+// pysock/io/codec.hpp: Python's text codecs as incremental decoders and encoders.
+//
+// These are what `codecs.getincrementaldecoder(encoding)(errors)` and
+// `codecs.getincrementalencoder(encoding)(errors)` return in CPython 3.13, and what the text layer
+// (io::text_io_wrapper) drives exactly as TextIOWrapper drives those objects.
+//
+// Text is UTF-8 in a std::string. A Python string may hold lone surrogates (U+D800..U+DFFF, e.g.
+// from the surrogateescape handler); pysock writes each of them as its 3-byte generalized UTF-8
+// form (ED A0 80 .. ED BF BF), one code point per surrogate, never joined into a pair.
+//
+// Error handlers are Python's: "strict", "ignore", "replace", "backslashreplace",
+// "surrogateescape", "surrogatepass", "xmlcharrefreplace" (encoding only) and "namereplace"
+// (known, but pysock has no Unicode name database: see docs/differences.md). As in CPython, the
+// handler name is looked up at the first error, not at construction, so an unknown name fails
+// only when an error occurs: lookup_error("unknown error handler name 'X'").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace pysock::io {
+
+/// What `codecs.lookup(encoding)` tells about a text encoding.
+struct codec_info {
+  /// CodecInfo.name: the codec's canonical Python name, e.g. "utf-8", "iso8859-1" (for
+  /// "latin-1"), "cp1252", "utf-16", "shift_jis". Error messages print a codec's own name
+  /// instead ("latin-1", "charmap", "utf-16-le", ...), exactly as CPython does.
+  std::string_view name;
+};
+
+/// `codecs.lookup(encoding)` restricted to text encodings, with CPython's normalisation
+/// (case-insensitive; runs of characters other than ASCII letters, digits and '.' mean one '_')
+/// and alias table. Throws lookup_error "unknown encoding: X" for a name it does not know (or that
+/// pysock does not implement), lookup_error "'X' is not a text encoding; use codecs.open() to
+/// handle arbitrary codecs" for Python's bytes-to-bytes codecs (hex, base64, rot13, ...), and
+/// value_error "embedded null character" for a name containing NUL. Thread-safe.
+codec_info lookup_codec(std::string_view encoding);
+
+/// `codecs.lookup_error(errors)`: returns normally when `errors` names one of Python's built-in
+/// error handlers, throws lookup_error "unknown error handler name 'X'" otherwise. Decoders and
+/// encoders do this check themselves at their first error; this is for eager validation (what
+/// CPython's dev mode does when a TextIOWrapper is built).
+void lookup_error_handler(std::string_view errors);
+
+/// Python's `IncrementalDecoder.getstate()` pair.
+struct decoder_state {
+  /// Input bytes held back because they may be the start of a character.
+  std::string buffered;
+  /// The codec's extra state: for utf-16 and utf-32, 0 = little-endian (this platform's order),
+  /// 1 = big-endian, 2 = byte order not yet decided by a BOM; for utf-8-sig, 1 while a BOM may
+  /// still come; 0 for every other codec.
+  std::uint64_t flags = 0;
+
+  friend bool operator==(const decoder_state&, const decoder_state&) = default;
+};
+
+/// An incremental decoder: bytes in, UTF-8 text out, in as many calls as the bytes arrive in.
+/// Bytes that may start a character are held back until the next call (or until `final`).
+/// Single-threaded: one object must not be used by two threads at once.
+class incremental_decoder {
+ public:
+  virtual ~incremental_decoder() = default;
+  incremental_decoder(const incremental_decoder&) = delete;
+  incremental_decoder& operator=(const incremental_decoder&) = delete;
+
+  /// `decode(input, final)`: decodes the held-back bytes followed by `input`, appending the text
+  /// to `out`. With `final`, nothing is held back: a truncated sequence is an error. Errors go
+  /// through the error handler; one that raises throws unicode_decode_error whose object() is
+  /// the held-back bytes plus `input` and whose start()/end() are byte offsets into it (as in
+  /// CPython, where the object is `self.buffer + input`). When it throws, `out` and the held-back
+  /// bytes are left as they were (the input is dropped, as in CPython).
+  void decode(std::string_view input, std::string& out, bool final = false);
+  /// The same, returning the text.
+  std::string decode(std::string_view input, bool final = false);
+
+  /// `reset()`: forgets held-back bytes and any byte-order or BOM decision.
+  virtual void reset() = 0;
+  /// `getstate()`: the held-back bytes and the codec's flags.
+  virtual decoder_state getstate() const = 0;
+  /// `setstate(state)`: restores what getstate() returned.
+  virtual void setstate(const decoder_state& state) = 0;
+
+  /// The codec's canonical Python name (codec_info::name).
+  std::string_view codec_name() const noexcept { return codec_name_; }
+  /// The error handler name given at construction (`decoder.errors`).
+  const std::string& errors() const noexcept { return errors_; }
+
+ protected:
+  incremental_decoder(std::string_view codec_name, std::string_view errors);
+
+ private:
+  virtual void do_decode(std::string_view input, std::string& out, bool final) = 0;
+
+  std::string_view codec_name_;
+  std::string errors_;
+};
+
+/// An incremental encoder: UTF-8 text in (see the header comment about surrogates), bytes out.
+/// Single-threaded: one object must not be used by two threads at once.
+class incremental_encoder {
+ public:
+  virtual ~incremental_encoder() = default;
+  incremental_encoder(const incremental_encoder&) = delete;
+  incremental_encoder& operator=(const incremental_encoder&) = delete;
+
+  /// `encode(text, final)`: appends the encoding of `text` to `out`. utf-8-sig, utf-16 and
+  /// utf-32 write their BOM in the first call, even for empty text. `final` ends a stateful
+  /// encoding (iso2022_jp returns to ASCII). Characters the codec cannot encode go through the
+  /// error handler; one that raises throws unicode_encode_error whose object() is `text` and whose
+  /// start()/end() count code points. Text that is not (generalized) UTF-8 throws value_error.
+  /// When it throws, `out` is left as it was.
+  void encode(std::string_view text, std::string& out, bool final = false);
+  /// The same, returning the bytes.
+  std::string encode(std::string_view text, bool final = false);
+
+  /// `reset()`: back to the initial state (a BOM will be written again).
+  virtual void reset() = 0;
+  /// `getstate()`: for utf-16/utf-32, 2 while the BOM is still to be written and 0 after; for
+  /// utf-8-sig, 1 while the BOM is still to be written and 0 after; 0 for other codecs.
+  virtual std::uint64_t getstate() const = 0;
+  /// `setstate(state)`: `setstate(0)` makes utf-8-sig/utf-16/utf-32 skip their BOM (what
+  /// TextIOWrapper does when it starts writing in the middle of a stream); a non-zero state makes
+  /// them write it again.
+  virtual void setstate(std::uint64_t state) = 0;
+
+  /// The codec's canonical Python name (codec_info::name).
+  std::string_view codec_name() const noexcept { return codec_name_; }
+  /// The error handler name given at construction (`encoder.errors`).
+  const std::string& errors() const noexcept { return errors_; }
+
+ protected:
+  incremental_encoder(std::string_view codec_name, std::string_view errors);
+
+ private:
+  virtual void do_encode(std::string_view text, std::string& out, bool final) = 0;
+
+  std::string_view codec_name_;
+  std::string errors_;
+};
+
+/// `codecs.getincrementaldecoder(encoding)(errors)`. Throws what lookup_codec() throws.
+/// Thread-safe.
+std::unique_ptr<incremental_decoder> make_incremental_decoder(std::string_view encoding,
+                                                              std::string_view errors = "strict");
+
+/// `codecs.getincrementalencoder(encoding)(errors)`. Throws what lookup_codec() throws.
+/// Thread-safe.
+std::unique_ptr<incremental_encoder> make_incremental_encoder(std::string_view encoding,
+                                                              std::string_view errors = "strict");
+
+}  // namespace pysock::io
