@@ -3,6 +3,12 @@
 
 #include "pysock/address.hpp"
 #include "pysock/error.hpp"
+#include "pysock/io/buffered.hpp"
 #include "pysock/io/codec.hpp"
+#include "pysock/io/file.hpp"
+#include "pysock/io/raw.hpp"
+#include "pysock/io/streambuf.hpp"
+#include "pysock/io/text.hpp"
+#include "pysock/makefile.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"
