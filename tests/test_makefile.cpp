@@ -261,8 +261,8 @@ TEST(Makefile, FileObjectScenariosOverTcp) {
 TEST(Makefile, ThreadedReaderAndWriterOnOneRwFile) {
   auto [a, b] = pysock_test::unix_pair();
   auto f = a.makefile("rwb");
-  std::thread echo([&] {
-    auto peer = b.makefile("rwb");
+  std::thread echo([&peer_socket = b] {
+    auto peer = peer_socket.makefile("rwb");
     for (auto& line : peer.lines()) {
       peer.write(line);
       peer.flush();
