@@ -13,6 +13,9 @@ namespace pysock::io {
 
 namespace {
 
+// A refill into the buffer asks the raw stream for at least this much (the reserve).
+constexpr std::size_t read_ahead = 64 * 1024;
+
 std::size_t checked_size(std::size_t buffer_size) {
   if (buffer_size == 0) throw value_error("buffer size must be strictly positive");
   return buffer_size;
@@ -64,7 +67,7 @@ void buffered_base::close() {
 buffered_reader::buffered_reader(std::shared_ptr<raw_io> raw, std::size_t buffer_size)
     : buffered_base(std::move(raw), checked_size(buffer_size)) {
   if (!raw_->readable()) throw unsupported_operation("File or stream is not readable.");
-  reserve(buffer_size_);
+  make_room(std::max(buffer_size_, read_ahead));
 }
 
 buffered_reader::~buffered_reader() {
@@ -76,7 +79,7 @@ buffered_reader::~buffered_reader() {
 
 void buffered_reader::after_close() noexcept {
   reclaim();
-  reset();
+  base_ = pos_ = end_ = reserve_begin_ = reserve_end_ = 0;
   buffer_.reset();
   capacity_ = 0;
 }
@@ -92,25 +95,58 @@ std::string_view buffered_reader::take(std::size_t n) noexcept {
   return taken;
 }
 
-void buffered_reader::reset() noexcept { pos_ = end_ = 0; }
+void buffered_reader::reset() noexcept {
+  if (reserved() == 0) reserve_begin_ = reserve_end_ = 0;
+  base_ = pos_ = end_ = reserve_begin_;
+}
 
-void buffered_reader::reserve(std::size_t capacity) {
-  if (capacity <= capacity_) return;
+// Moves everything from min(base_, pos_) on to `to` (the front of this or a new buffer).
+void buffered_reader::move_data(char* to) noexcept {
+  std::size_t from = std::min(base_, pos_);
+  if (to != buffer_.get() + from) std::memmove(to, buffer_.get() + from, reserve_end_ - from);
+  for (auto* offset : {&base_, &pos_, &end_, &reserve_begin_, &reserve_end_}) *offset -= from;
+}
+
+void buffered_reader::make_room(std::size_t room) {
+  if (capacity_ - reserve_end_ >= room) return;
+  std::size_t used = reserve_end_ - std::min(base_, pos_);
+  if (capacity_ - used >= room && used < capacity_ / 2) {
+    move_data(buffer_.get());
+    return;
+  }
+  std::size_t capacity = std::max(used + room, capacity_ * 2);
   auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-  if (end_ > pos_) std::memcpy(bigger.get(), buffer_.get() + pos_, end_ - pos_);
-  end_ -= pos_;
-  pos_ = 0;
+  move_data(bigger.get());
   buffer_ = std::move(bigger);
   capacity_ = capacity;
 }
 
-std::optional<std::size_t> buffered_reader::fill(std::size_t size) {
-  reserve(end_ + size);
-  auto got = raw_->readinto(writable_span(buffer_.get() + end_, size));
-  if (got) {
-    if (*got > size) throw os_error("raw readinto() returned invalid length");
-    end_ += *got;
+std::optional<std::size_t> buffered_reader::raw_read(std::size_t size, char* external) {
+  if (std::size_t have = reserved()) {
+    std::size_t n = std::min(size, have);
+    char* to = external ? external : buffer_.get() + end_;
+    std::memmove(to, buffer_.get() + reserve_begin_, n);
+    reserve_begin_ += n;
+    return n;
   }
+  std::size_t ask = external ? size : std::max(size, read_ahead);
+  if (!external) make_room(ask);
+  char* to = external ? external : buffer_.get() + end_;
+  auto got = raw_->readinto(writable_span(to, ask));
+  if (!got) return got;
+  if (*got > ask) throw os_error("raw readinto() returned invalid length");
+  std::size_t n = std::min(*got, size);
+  if (!external) {
+    reserve_begin_ = end_ + n;
+    reserve_end_ = end_ + *got;
+  }
+  return n;
+}
+
+std::optional<std::size_t> buffered_reader::fill(std::size_t size) {
+  if (reserved() == 0) reserve_begin_ = reserve_end_ = end_;
+  auto got = raw_read(size, nullptr);
+  if (got) end_ += *got;
   return got;
 }
 
@@ -124,6 +160,8 @@ std::optional<std::string> buffered_reader::read(std::ptrdiff_t n) {
 
 std::optional<std::string> buffered_reader::read_all() {
   std::string data(take(buffered()));
+  data.append(buffer_.get() + reserve_begin_, reserved());
+  reserve_begin_ = reserve_end_;
   reset();
   auto rest = raw_->readall();
   if (!rest) return data.empty() ? std::nullopt : std::optional(std::move(data));
@@ -146,14 +184,14 @@ std::optional<std::string> buffered_reader::read_generic(std::size_t n) {
     if (block == 0) break;
     std::size_t before = out.size();
     out.resize(before + block);
-    auto got = raw_->readinto(writable_span(out.data() + before, block));
+    auto got = raw_read(block, out.data() + before);
     out.resize(before + (got ? std::min(*got, block) : 0));
     if (!got || *got == 0) return finish(got);
     remaining -= *got;
   }
   try {
-    while (remaining > 0 && end_ < buffer_size_) {
-      auto got = fill(buffer_size_ - end_);
+    while (remaining > 0 && end_ - base_ < buffer_size_) {
+      auto got = fill(buffer_size_ - (end_ - base_));
       if (!got || *got == 0) return finish(got);
       std::size_t part = std::min(*got, remaining);
       out += take(part);
@@ -173,7 +211,7 @@ std::string buffered_reader::read1(std::ptrdiff_t n) {
   if (buffered() > 0) return std::string(take(std::min(size, buffered())));
   reset();
   std::string out(size, '\0');
-  auto got = raw_->readinto(writable_span(out.data(), size));
+  auto got = raw_read(size, out.data());
   out.resize(got ? std::min(*got, size) : 0);
   return out;
 }
@@ -183,7 +221,7 @@ std::string_view buffered_reader::peek_view() {
   if (buffered() > 0) return {buffer_.get() + pos_, buffered()};
   reset();
   fill(buffer_size_);
-  return {buffer_.get(), end_};
+  return {buffer_.get() + pos_, buffered()};
 }
 
 std::string_view buffered_reader::lend(buffer_borrower& borrower) {
@@ -220,10 +258,9 @@ std::optional<std::size_t> buffered_reader::readinto_generic(std::span<std::byte
     std::size_t remaining = buffer.size() - written;
     std::optional<std::size_t> got;
     if (remaining > buffer_size_) {
-      got = raw_->readinto(buffer.subspan(written));
-      if (got) *got = std::min(*got, remaining);
+      got = raw_read(remaining, reinterpret_cast<char*>(buffer.data() + written));
     } else if (!(once && written > 0)) {
-      got = fill(buffer_size_ - end_);
+      got = fill(buffer_size_ - (end_ - base_));
       if (got && *got > 0) {
         std::size_t part = std::min(*got, remaining);
         std::memcpy(buffer.data() + written, take(part).data(), part);
@@ -258,17 +295,13 @@ std::string_view buffered_reader::readline_view(std::ptrdiff_t limit) {
       return take(std::size_t(nl - (buffer_.get() + pos_)) + 1);
     }
     if (stop - pos_ == max) return take(max);
-    // Move the partial line to the front (once), then read one more buffer-sized chunk.
-    if (pos_ > 0) {
-      std::memmove(buffer_.get(), buffer_.get() + pos_, end_ - pos_);
-      end_ -= pos_;
-      pos_ = 0;
-    }
-    scanned = end_;
+    // C resets its buffer here (the partial line moves to its list of chunks); the line stays
+    // in place and one more buffer-sized chunk is read after it.
+    base_ = pos_;
     std::optional<std::size_t> got;
     try {
-      if (capacity_ < end_ + buffer_size_) reserve(std::max(end_ + buffer_size_, capacity_ * 2));
-      got = fill(buffer_size_);
+      got = fill(buffer_size_);  // may move the buffer: offsets stay valid, pointers do not
+      scanned = end_ - (got ? *got : 0);
     } catch (...) {
       reset();  // the partial line is lost, as in CPython
       throw;
@@ -280,12 +313,7 @@ std::string_view buffered_reader::readline_view(std::ptrdiff_t limit) {
 std::string_view buffered_reader::read_view(std::size_t n) {
   check_open("read of closed file");
   while (buffered() < n) {
-    if (pos_ > 0 && capacity_ - end_ < buffer_size_) {
-      std::memmove(buffer_.get(), buffer_.get() + pos_, end_ - pos_);
-      end_ -= pos_;
-      pos_ = 0;
-    }
-    if (capacity_ < end_ + buffer_size_) reserve(std::max(end_ + buffer_size_, capacity_ * 2));
+    base_ = pos_;
     auto got = fill(buffer_size_);
     if (!got || *got == 0) break;
   }

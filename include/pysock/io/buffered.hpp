@@ -7,6 +7,14 @@
 // by compacting it to the front and growing the buffer, and only the newly read bytes are
 // scanned, so reading a line costs O(length) and readline(limit) holds O(limit + buffer_size).
 //
+// Read-ahead reserve: CPython's reader asks the socket for buffer_size bytes per refill (8 KiB by
+// default), and what each refill brought is observable (peek, read1). pysock makes every refill
+// into its buffer a single recv of at least 64 KiB and keeps the bytes CPython would not have
+// read yet apart, as a reserve that later "raw reads" are served from. Every result is the one
+// CPython gives when those bytes are already queued in the socket; the difference is only where
+// unread bytes wait (in the reader instead of the kernel), which matters to code that also reads
+// the socket directly (see docs/differences.md).
+//
 // Not thread-safe: one thread per object (a reader and a writer thread may share an rw pair).
 #pragma once
 
@@ -91,19 +99,31 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // nothing left in the buffer → value_error(message)).
   void check_open(const char* message);
   std::string_view take(std::size_t n) noexcept;
+  // C's _bufferedreader_reset_buf: the visible buffer restarts empty (the reserve is kept).
   void reset() noexcept;
-  // One raw read appending to the buffer at end_: `size` bytes (buffer_size - end_ by default);
-  // the count, or nullopt when it would block.
+  std::size_t reserved() const noexcept { return reserve_end_ - reserve_begin_; }
+  // What CPython's raw.readinto(size) would do, into `external` or else into the buffer at end_;
+  // the count, or nullopt when it would block. Served from the reserve when it has data.
+  std::optional<std::size_t> raw_read(std::size_t size, char* external);
+  // raw_read into the buffer at end_, making the bytes visible.
   std::optional<std::size_t> fill(std::size_t size);
-  void reserve(std::size_t capacity);
+  // At least `room` free bytes after the reserve (compacting or growing).
+  void make_room(std::size_t room);
+  void move_data(char* to) noexcept;
   std::optional<std::string> read_all();
   std::optional<std::string> read_generic(std::size_t n);
   std::optional<std::size_t> readinto_generic(std::span<std::byte> buffer, bool once);
 
+  // buffer_ holds [base_ ≤ pos_ ≤ end_ ≤ reserve_begin_ ≤ reserve_end_ ≤ capacity_]: the visible
+  // data is [pos_, end_), base_ is where C's buffer starts (its refill sizes count from there),
+  // and [reserve_begin_, reserve_end_) is read ahead of CPython.
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
-  std::size_t pos_ = 0;  // next byte to return
-  std::size_t end_ = 0;  // end of the data read
+  std::size_t base_ = 0;
+  std::size_t pos_ = 0;
+  std::size_t end_ = 0;
+  std::size_t reserve_begin_ = 0;
+  std::size_t reserve_end_ = 0;
   buffer_borrower* borrower_ = nullptr;
 };
 
