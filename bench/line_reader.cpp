@@ -1,5 +1,5 @@
 // pysock-line-reader: the W1 reader of the shared harness over makefile().
-//   --api readline       makefile("rb") + readline() into a std::string
+//   --api readline       makefile("rb") + readline_into() a reused std::string
 //   --api readline_view  makefile("rb") + readline_view() (zero copy)
 //   --api text-utf8      makefile("r", encoding utf-8, newline None) + readline()
 //   --api getline        std::getline on a std::istream over io::streambuf (makefile("rb"))
@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   const double t0 = pysock_bench::now();
   if (api == "readline" || text) {
-    read_all(stats, [&] { return f.readline(); });
+    std::string line;  // reused: readline_into keeps its capacity, like std::getline
+    read_all(stats, [&]() -> std::string_view { return f.readline_into(line) ? std::string_view(line) : std::string_view(); });
   } else if (api == "readline_view") {
     read_all(stats, [&] { return f.readline_view(); });
   } else if (api == "getline") {

@@ -204,16 +204,18 @@ std::optional<std::string> buffered_reader::read_generic(std::size_t n) {
   return out;
 }
 
-std::string buffered_reader::read1(std::ptrdiff_t n) {
+std::string buffered_reader::read1(std::ptrdiff_t n) { return std::string(read1_view(n)); }
+
+// With an empty buffer, one raw read of n bytes (not capped at buffer_size, as in C).
+std::string_view buffered_reader::read1_view(std::ptrdiff_t n) {
   std::size_t size = n < 0 ? buffer_size_ : std::size_t(n);
   check_open("read of closed file");
   if (size == 0) return {};
-  if (buffered() > 0) return std::string(take(std::min(size, buffered())));
-  reset();
-  std::string out(size, '\0');
-  auto got = raw_read(size, out.data());
-  out.resize(got ? std::min(*got, size) : 0);
-  return out;
+  if (buffered() == 0) {
+    reset();
+    fill(size);
+  }
+  return take(std::min(size, buffered()));
 }
 
 std::string_view buffered_reader::peek_view() {
@@ -280,6 +282,11 @@ std::optional<std::size_t> buffered_reader::readinto_generic(std::span<std::byte
 
 std::string buffered_reader::readline(std::ptrdiff_t limit) {
   return std::string(readline_view(limit));
+}
+
+bool buffered_reader::readline_into(std::string& line, std::ptrdiff_t limit) {
+  line.assign(readline_view(limit));
+  return !line.empty();
 }
 
 // C's _buffered_readline, keeping the line contiguous: each refill reads buffer_size bytes after

@@ -32,6 +32,11 @@ std::string io_base::readline(std::ptrdiff_t limit) {
   return line;
 }
 
+bool io_base::readline_into(std::string& line, std::ptrdiff_t limit) {
+  line = readline(limit);
+  return !line.empty();
+}
+
 // IOBase.readlines: iterate (closed check first), stopping after the line that takes the total
 // past hint.
 std::vector<std::string> io_base::readlines(std::ptrdiff_t hint) {

@@ -3,6 +3,7 @@
 // character, so lines are found with memchr on bytes; only sizes are counted in code points.
 #include "pysock/io/text.hpp"
 
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -144,6 +145,8 @@ text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string en
   write_translate_ = !newline || !newline->empty();
   if (!read_universal_ && read_nl_ != "\n") write_nl_ = read_nl_;
   has_read1_ = dynamic_cast<raw_io*>(buffer_.get()) == nullptr;
+  chunk_source_ = dynamic_cast<buffered_reader*>(buffer_.get());
+  if (auto* pair = dynamic_cast<buffered_rw_pair*>(buffer_.get())) chunk_source_ = &pair->reader();
   if (buffer_->readable()) {
     auto decoder = make_incremental_decoder(encoding_, errors_);
     if (read_universal_) {
@@ -211,6 +214,13 @@ void text_io_wrapper::decode_into(std::string_view bytes, std::string& out, bool
 // decoded into decoded_; false at EOF.
 bool text_io_wrapper::read_chunk(std::size_t size_hint) {
   std::size_t size = std::max(chunk_size_, size_hint);
+  if (chunk_source_) {
+    std::string_view bytes = chunk_source_->read1_view(std::ptrdiff_t(size));
+    decoded_.clear();
+    decoded_pos_ = 0;
+    decode_into(bytes, decoded_, bytes.empty());
+    return !bytes.empty() || !decoded_.empty();
+  }
   std::optional<std::string> bytes;
   if (has_read1_) {
     bytes = buffer_->read1(std::ptrdiff_t(size));
@@ -260,8 +270,9 @@ std::optional<std::string> text_io_wrapper::read(std::ptrdiff_t n) {
   if (n < 0) {
     auto bytes = buffer_->read(-1);
     if (!bytes) throw type_error("can't concat NoneType to bytes");
-    std::string result = take_decoded(-1);
-    decode_into(*bytes, result, true);
+    std::string rest;
+    decode_into(*bytes, rest, true);  // first: if it throws, the decoded text stays unread
+    std::string result = take_decoded(-1) + rest;
     decoded_.clear();
     decoded_pos_ = 0;
     return result;
@@ -299,12 +310,18 @@ std::size_t text_io_wrapper::find_line_end(std::string_view text, std::size_t& c
   return 0;
 }
 
-// C's _textiowrapper_readline: gathers decoded text until a line ending (or `limit` code points).
 std::string text_io_wrapper::readline(std::ptrdiff_t limit) {
+  std::string line;
+  readline_into(line, limit);
+  return line;
+}
+
+// C's _textiowrapper_readline: gathers decoded text until a line ending (or `limit` code points).
+bool text_io_wrapper::readline_into(std::string& line, std::ptrdiff_t limit) {
   reclaim();
   check_closed();
   write_pending();
-  std::string line;           // set aside so far
+  line.clear();               // set aside so far
   std::size_t chunked = 0;    // its length in code points
   for (;;) {
     while (decoded_pos_ == decoded_.size()) {
@@ -312,7 +329,7 @@ std::string text_io_wrapper::readline(std::ptrdiff_t limit) {
       if (!read_chunk(0)) {
         decoded_.clear();
         decoded_pos_ = 0;
-        return line;
+        return !line.empty();
       }
     }
     std::string_view rest(decoded_.data() + decoded_pos_, decoded_.size() - decoded_pos_);
@@ -325,20 +342,21 @@ std::string text_io_wrapper::readline(std::ptrdiff_t limit) {
         std::size_t cut = skip_code_points(rest, std::size_t(limit) - chunked);
         line += rest.substr(0, cut);
         decoded_pos_ += cut;
-        return line;
+        return !line.empty();
       }
       chunked += taken;
     }
     line += rest.substr(0, take);
     decoded_pos_ += take;
-    if (end > 0) return line;
+    if (end > 0) return !line.empty();
     if (take < rest.size()) {
       // A held-back '\r' of a possible "\r\n": keep it in front of the next chunk.
       std::string held(rest.substr(take));
       if (!read_chunk(0)) {
         decoded_.clear();
         decoded_pos_ = 0;
-        return line + held;
+        line += held;
+        return !line.empty();
       }
       decoded_.insert(0, held);
     }
@@ -376,8 +394,7 @@ std::optional<std::size_t> text_io_wrapper::write(std::string_view text) {
 
 // C's _textiowrapper_writeflush: the pending bytes go to the buffer in one write; they are gone
 // even if that write fails.
-void text_io_wrapper::write_pending() {
-  if (pending_.empty()) return;
+void text_io_wrapper::send_pending() {
   std::string bytes = std::move(pending_);
   pending_.clear();
   buffer_->write(bytes);

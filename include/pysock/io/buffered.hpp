@@ -66,12 +66,15 @@ class buffered_reader final : public buffered_base, public lending_reader {
   std::optional<std::string> read(std::ptrdiff_t n = -1) override;
   // Buffered bytes if any, otherwise one raw read of n (buffer_size when n < 0).
   std::string read1(std::ptrdiff_t n = -1) override;
+  // read1(n) as a view into the buffer, valid until the next call (the text layer's chunks).
+  std::string_view read1_view(std::ptrdiff_t n = -1);
   // The buffered bytes (n is ignored, as in C); one raw read when the buffer is empty.
   std::string peek(std::ptrdiff_t n = 0) override;
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override;
   // Like readinto, but at most one raw read, and none once some bytes were copied.
   std::optional<std::size_t> readinto1(std::span<std::byte> buffer);
   std::string readline(std::ptrdiff_t limit = -1) override;
+  bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override;
   bool readable() const override { return raw_->readable(); }
   void flush() override { raw_->flush(); }
 

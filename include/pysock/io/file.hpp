@@ -41,6 +41,10 @@ class file {
     return get().readinto(buffer);
   }
   std::string readline(std::ptrdiff_t limit = -1) { return get().readline(limit); }
+  // Beyond Python: readline(limit) into `line`, reusing its capacity; false at EOF.
+  bool readline_into(std::string& line, std::ptrdiff_t limit = -1) {
+    return get().readline_into(line, limit);
+  }
   std::vector<std::string> readlines(std::ptrdiff_t hint = -1) { return get().readlines(hint); }
   // How much was taken: bytes, or code points in text mode; nullopt when an unbuffered
   // non-blocking write would block.
@@ -82,8 +86,7 @@ class file {
     explicit line_iterator(file* f) : file_(f) { ++*this; }
     std::string& operator*() const noexcept { return line_; }
     line_iterator& operator++() {
-      line_ = file_->readline();
-      if (line_.empty()) file_ = nullptr;
+      if (!file_->readline_into(line_)) file_ = nullptr;
       return *this;
     }
     void operator++(int) { ++*this; }

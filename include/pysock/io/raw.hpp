@@ -116,6 +116,9 @@ class io_base {
   virtual std::optional<std::size_t> readinto(std::span<std::byte> buffer);
   // readline(limit): up to and including '\n' (text: the newline mode's line end).
   virtual std::string readline(std::ptrdiff_t limit = -1);
+  // Beyond Python: readline(limit) into `line`, replacing its contents and reusing its capacity
+  // (no allocation per line once it is big enough, like std::getline); false at EOF (empty).
+  virtual bool readline_into(std::string& line, std::ptrdiff_t limit = -1);
   // readlines(hint): lines until EOF, or until their total size reaches hint (> 0).
   virtual std::vector<std::string> readlines(std::ptrdiff_t hint = -1);
   // write(data): how much was taken (bytes, or code points in text mode); nullopt when a raw

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "pysock/io/buffered.hpp"
 #include "pysock/io/codec.hpp"
 #include "pysock/io/raw.hpp"
 
@@ -59,6 +60,7 @@ class text_io_wrapper final : public io_base, public lending_reader {
   // waits for them).
   std::optional<std::string> read(std::ptrdiff_t n = -1) override;
   std::string readline(std::ptrdiff_t limit = -1) override;
+  bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override;
   // Returns the number of code points of `text` (before newline translation).
   std::optional<std::size_t> write(std::string_view text) override;
   void flush() override;
@@ -98,7 +100,10 @@ class text_io_wrapper final : public io_base, public lending_reader {
   bool read_chunk(std::size_t size_hint);
   std::string take_decoded(std::ptrdiff_t n);
   void decode_into(std::string_view bytes, std::string& out, bool final);
-  void write_pending();
+  void write_pending() {
+    if (!pending_.empty()) send_pending();
+  }
+  void send_pending();
   std::size_t find_line_end(std::string_view text, std::size_t& consumed) const;
   void check_readable_text() const;
 
@@ -110,6 +115,7 @@ class text_io_wrapper final : public io_base, public lending_reader {
   std::string write_nl_;  // what '\n' becomes on write (empty: no translation)
   bool line_buffering_, write_through_;
   bool has_read1_;
+  buffered_reader* chunk_source_ = nullptr;  // read1 as a view, when the buffer allows
   std::optional<std::string> mode_;
   std::unique_ptr<incremental_decoder> decoder_;              // when no newline decoder
   std::unique_ptr<incremental_newline_decoder> nl_decoder_;   // universal newlines
