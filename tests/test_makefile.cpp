@@ -258,7 +258,7 @@ TEST(Makefile, FileObjectScenariosOverTcp) {
   }
 }
 
-TEST(Makefile, ThreadedReaderAndWriterOnOneRwFile) {
+TEST(MakefileThreaded, ReaderAndWriterOnOneRwFile) {
   auto [a, b] = pysock_test::unix_pair();
   auto f = a.makefile("rwb");
   std::thread echo([&peer_socket = b] {
