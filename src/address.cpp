@@ -217,8 +217,10 @@ detail::native_address unix_native(const unix_address& a) {
   if (a.path.size() > room) throw value_error("AF_UNIX path too long");
   un.sun_family = AF_UNIX;
   std::memcpy(un.sun_path, a.path.data(), a.path.size());
-  native.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + a.path.size() +
-                                         (is_abstract(a) ? 0 : 1));
+  // An empty path is the family alone: bind() then autobinds to an abstract name, as in Python.
+  const std::size_t terminator = a.path.empty() || is_abstract(a) ? 0 : 1;
+  native.length =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + a.path.size() + terminator);
   return native;
 }
 

@@ -176,13 +176,18 @@ exception_group::exception_group(std::string message, std::vector<std::exception
 namespace {
 
 template <class Error>
-[[noreturn]] void raise_as(int errno_value, std::string context) {
-  throw Error(errno_value, std::move(context));
+[[noreturn]] void raise_as(int errno_value, std::string strerror, std::string context) {
+  throw Error(std::error_code(errno_value, std::generic_category()), std::move(strerror),
+              std::move(context));
 }
 
 }  // namespace
 
 void raise_os_error(int errno_value, std::string context) {
+  raise_os_error(errno_value, std::generic_category().message(errno_value), std::move(context));
+}
+
+void raise_os_error(int errno_value, std::string strerror, std::string context) {
   switch (errno_value) {
     case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
@@ -190,37 +195,37 @@ void raise_os_error(int errno_value, std::string context) {
 #endif
     case EALREADY:
     case EINPROGRESS:
-      raise_as<blocking_io_error>(errno_value, std::move(context));
+      raise_as<blocking_io_error>(errno_value, std::move(strerror), std::move(context));
     case EPIPE:
     case ESHUTDOWN:
-      raise_as<broken_pipe_error>(errno_value, std::move(context));
+      raise_as<broken_pipe_error>(errno_value, std::move(strerror), std::move(context));
     case ECONNABORTED:
-      raise_as<connection_aborted_error>(errno_value, std::move(context));
+      raise_as<connection_aborted_error>(errno_value, std::move(strerror), std::move(context));
     case ECONNREFUSED:
-      raise_as<connection_refused_error>(errno_value, std::move(context));
+      raise_as<connection_refused_error>(errno_value, std::move(strerror), std::move(context));
     case ECONNRESET:
-      raise_as<connection_reset_error>(errno_value, std::move(context));
+      raise_as<connection_reset_error>(errno_value, std::move(strerror), std::move(context));
     case ETIMEDOUT:
-      raise_as<timeout_error>(errno_value, std::move(context));
+      raise_as<timeout_error>(errno_value, std::move(strerror), std::move(context));
     case EINTR:
-      raise_as<interrupted_error>(errno_value, std::move(context));
+      raise_as<interrupted_error>(errno_value, std::move(strerror), std::move(context));
     case EACCES:
     case EPERM:
-      raise_as<permission_error>(errno_value, std::move(context));
+      raise_as<permission_error>(errno_value, std::move(strerror), std::move(context));
     case ENOENT:
-      raise_as<file_not_found_error>(errno_value, std::move(context));
+      raise_as<file_not_found_error>(errno_value, std::move(strerror), std::move(context));
     case EEXIST:
-      raise_as<file_exists_error>(errno_value, std::move(context));
+      raise_as<file_exists_error>(errno_value, std::move(strerror), std::move(context));
     case ECHILD:
-      raise_as<child_process_error>(errno_value, std::move(context));
+      raise_as<child_process_error>(errno_value, std::move(strerror), std::move(context));
     case ESRCH:
-      raise_as<process_lookup_error>(errno_value, std::move(context));
+      raise_as<process_lookup_error>(errno_value, std::move(strerror), std::move(context));
     case EISDIR:
-      raise_as<is_a_directory_error>(errno_value, std::move(context));
+      raise_as<is_a_directory_error>(errno_value, std::move(strerror), std::move(context));
     case ENOTDIR:
-      raise_as<not_a_directory_error>(errno_value, std::move(context));
+      raise_as<not_a_directory_error>(errno_value, std::move(strerror), std::move(context));
     default:
-      raise_as<os_error>(errno_value, std::move(context));
+      raise_as<os_error>(errno_value, std::move(strerror), std::move(context));
   }
 }
 

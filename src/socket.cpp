@@ -3,7 +3,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,7 +17,9 @@
 #include <cstring>
 #include <mutex>
 
+#include "detail/poll.hpp"
 #include "detail/sockaddr.hpp"
+#include "detail/test_hooks.hpp"
 #include "pysock/error.hpp"
 
 namespace pysock {
@@ -49,12 +55,7 @@ timeout from_seconds(double value) {
   return seconds(value);
 }
 
-// A deadline `value` seconds from now; time_point::max() when that is beyond any real wait.
-clock::time_point deadline_after(double value) {
-  constexpr double far_future = 1e8;  // ~3 years: longer waits are as good as infinite
-  if (value > far_future) return clock::time_point::max();
-  return clock::now() + std::chrono::duration_cast<clock::duration>(seconds(value));
-}
+using detail::deadline_after;
 
 }  // namespace
 
@@ -136,25 +137,10 @@ void apply_timeout(socket_core& core, double value) {
   core.timeout = value;
 }
 
-// Waits until `fd` is ready for `events`; false when the deadline passed first. EINTR
-// restarts the wait with what is left of the time (PEP 475).
+// Waits until `fd` is ready for `events`; false when the deadline passed first.
 bool wait_ready(int fd, short events, clock::time_point deadline) {
-  for (;;) {
-    pollfd entry{fd, events, 0};
-    timespec wait{};
-    timespec* wait_ptr = nullptr;
-    if (deadline != clock::time_point::max()) {
-      const auto left = deadline - clock::now();
-      if (left <= clock::duration::zero()) return false;
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-      wait.tv_sec = static_cast<time_t>(ns / 1000000000);
-      wait.tv_nsec = static_cast<long>(ns % 1000000000);
-      wait_ptr = &wait;
-    }
-    const int ready = ::ppoll(&entry, 1, wait_ptr, nullptr);
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) raise_errno("poll");
-  }
+  pollfd entry{fd, events, 0};
+  return detail::poll_until(std::span(&entry, 1), deadline);
 }
 
 // Runs `call` (a system call returning -1 and errno on failure) under the socket's timeout:
@@ -269,6 +255,7 @@ socket::socket(socket&& other) noexcept = default;
 socket& socket::operator=(socket&& other) noexcept {
   if (this != &other) {
     close_quietly();
+    finalizable::operator=(std::move(other));
     core_ = std::move(other.core_);
   }
   return *this;
@@ -448,6 +435,177 @@ std::size_t socket::sendmsg(std::span<const std::span<const std::byte>> buffers,
   }
   return static_cast<std::size_t>(timed_call(
       c, POLLOUT, "sendmsg", [&](int fd) { return ::sendmsg(fd, &header, flags | MSG_NOSIGNAL); }));
+}
+
+// ---- sendfile -----------------------------------------------------------------------------
+
+namespace {
+
+// bpo-38319: one sendfile(2) call moves at most 1 GiB.
+constexpr std::uint64_t max_sendfile_block = std::uint64_t{1} << 30;
+// The fallback's read size: large enough that the per-chunk syscalls do not dominate.
+constexpr std::size_t copy_block = 64 * 1024;
+
+// One socket::sendfile call: where it reads, how much it may send, and how much it did.
+struct file_transfer {
+  int file;
+  std::uint64_t offset;
+  std::optional<std::uint64_t> count;
+  std::uint64_t sent = 0;
+
+  // What the next round may send, at most `block`; 0 when `count` is reached.
+  std::uint64_t next_block(std::uint64_t block) const {
+    return count ? std::min(block, *count - sent) : block;
+  }
+};
+
+// Leaves the file position at offset + sent when anything was sent, and where it was otherwise
+// (the fallback reads before it sends), however the call ends.
+class file_position_keeper {
+ public:
+  explicit file_position_keeper(const file_transfer& transfer)
+      : transfer_(transfer), original_(::lseek(transfer.file, 0, SEEK_CUR)) {}
+  file_position_keeper(const file_position_keeper&) = delete;
+  file_position_keeper& operator=(const file_position_keeper&) = delete;
+  ~file_position_keeper() {
+    const off_t position =
+        transfer_.sent > 0 ? static_cast<off_t>(transfer_.offset + transfer_.sent) : original_;
+    // A pipe has no position (ESPIPE, original_ -1): there is nothing to restore then.
+    if (original_ >= 0) ::lseek(transfer_.file, position, SEEK_SET);
+  }
+
+ private:
+  const file_transfer& transfer_;
+  const off_t original_;
+};
+
+// sendfile(2) has no MSG_NOSIGNAL: SIGPIPE is blocked for the calling thread meanwhile, a
+// SIGPIPE that the call raised is consumed (one that was pending before is left alone), and the
+// thread's mask is restored. The process's signal dispositions are never touched.
+class sigpipe_blocker {
+ public:
+  sigpipe_blocker() {
+    ::sigemptyset(&sigpipe_);
+    ::sigaddset(&sigpipe_, SIGPIPE);
+    was_pending_ = sigpipe_pending();
+    ::pthread_sigmask(SIG_BLOCK, &sigpipe_, &saved_mask_);
+  }
+  sigpipe_blocker(const sigpipe_blocker&) = delete;
+  sigpipe_blocker& operator=(const sigpipe_blocker&) = delete;
+  ~sigpipe_blocker() {
+    if (!was_pending_ && sigpipe_pending()) {
+      const timespec no_wait{};
+      while (::sigtimedwait(&sigpipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
+  }
+
+ private:
+  static bool sigpipe_pending() {
+    sigset_t pending;
+    ::sigpending(&pending);
+    return ::sigismember(&pending, SIGPIPE) == 1;
+  }
+
+  sigset_t sigpipe_{};
+  sigset_t saved_mask_{};
+  bool was_pending_ = false;
+};
+
+// The zero-copy path (Python's _sendfile_use_sendfile). False when the kernel refused the file
+// before a byte went out, so the caller falls back; errors after that are thrown.
+bool send_zero_copy(const socket_core& core, file_transfer& transfer, std::uint64_t file_size) {
+  const std::uint64_t block = std::min(
+      transfer.count.value_or(file_size > 0 ? file_size : max_sendfile_block), max_sendfile_block);
+  const sigpipe_blocker no_sigpipe;
+  for (;;) {
+    const std::uint64_t size = transfer.next_block(block);
+    if (size == 0) return true;
+    auto position = static_cast<off_t>(transfer.offset + transfer.sent);
+    ssize_t sent = 0;
+    try {
+      sent = timed_call(core, POLLOUT, "sendfile",
+                        [&](int fd) { return ::sendfile(fd, transfer.file, &position, size); });
+    } catch (const timeout_error&) {
+      throw;
+    } catch (const os_error&) {
+      if (transfer.sent == 0) return false;
+      throw;
+    }
+    if (sent == 0) return true;  // end of file
+    transfer.sent += static_cast<std::uint64_t>(sent);
+    detail::sendfile_stats().zero_copy_bytes.fetch_add(static_cast<std::uint64_t>(sent),
+                                                       std::memory_order_relaxed);
+  }
+}
+
+std::size_t read_some(int fd, std::span<std::byte> buffer) {
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) raise_errno("read");
+  }
+}
+
+// The fallback (Python's _sendfile_use_send), reading from the absolute offset as the
+// zero-copy path does. A file without a position (a pipe) is read from where it is.
+void send_by_copy(const socket_core& core, file_transfer& transfer) {
+  if (::lseek(transfer.file, static_cast<off_t>(transfer.offset), SEEK_SET) < 0 &&
+      !(errno == ESPIPE && transfer.offset == 0))
+    raise_errno("sendfile");
+  std::vector<std::byte> buffer(copy_block);
+  for (;;) {
+    const auto size = static_cast<std::size_t>(transfer.next_block(buffer.size()));
+    if (size == 0) return;
+    auto chunk = std::span<const std::byte>(
+        buffer.data(), read_some(transfer.file, std::span(buffer).first(size)));
+    if (chunk.empty()) return;
+    while (!chunk.empty()) {
+      const std::size_t sent = send_core(core, chunk, 0);
+      chunk = chunk.subspan(sent);
+      transfer.sent += sent;
+      detail::sendfile_stats().fallback_bytes.fetch_add(sent, std::memory_order_relaxed);
+    }
+  }
+}
+
+}  // namespace
+
+namespace detail {
+std::atomic<bool> sendfile_zero_copy_allowed{true};
+
+sendfile_counters& sendfile_stats() noexcept {
+  static sendfile_counters counters;
+  return counters;
+}
+}  // namespace detail
+
+std::uint64_t socket::sendfile(int file_fd, std::uint64_t offset,
+                               std::optional<std::uint64_t> count) {
+  auto& c = core();
+  // Python tests the bit: SOCK_SEQPACKET and SOCK_RAW pass, SOCK_DGRAM does not.
+  if ((c.type & SOCK_STREAM) == 0) throw value_error("only SOCK_STREAM type sockets are supported");
+  if (count && *count == 0) throw value_error("count must be a positive integer (got 0)");
+  struct stat info {};
+  // Python gives the zero-copy path up when fstat fails, and sends nothing for an empty file.
+  const bool have_size = ::fstat(file_fd, &info) == 0;
+  if (have_size && S_ISREG(info.st_mode) && info.st_size == 0) return 0;
+  if (c.timeout == 0.0) throw value_error("non-blocking sockets are not supported");
+  file_transfer transfer{file_fd, offset, count};
+  const file_position_keeper keep_position(transfer);
+  const auto file_size = have_size && S_ISREG(info.st_mode) ? std::uint64_t(info.st_size) : 0;
+  const bool zero_copy =
+      have_size && detail::sendfile_zero_copy_allowed.load(std::memory_order_relaxed);
+  if (!zero_copy || !send_zero_copy(c, transfer, file_size)) send_by_copy(c, transfer);
+  return transfer.sent;
+}
+
+std::uint64_t socket::sendfile(const std::filesystem::path& path, std::uint64_t offset,
+                               std::optional<std::uint64_t> count) {
+  const owned_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) raise_os_error(errno, "'" + path.string() + "'");
+  return sendfile(file.get(), offset, count);
 }
 
 // ---- receiving ----------------------------------------------------------------------------
@@ -630,6 +788,19 @@ std::string socket::repr() const {
     text += name_field("raddr", [&] { return getpeername(); });
   }
   return text + ">";
+}
+
+// ---- owned fds ----------------------------------------------------------------------------
+
+void owned_fd::reset(int fd) noexcept {
+  // Never retried on EINTR: on Linux the fd is released whatever close() reports.
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+owned_fd& owned_fd::operator=(owned_fd&& other) noexcept {
+  if (this != &other) reset(other.release());
+  return *this;
 }
 
 // ---- io references ------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "pysock/error.hpp"
 #include "support/helpers.hpp"
@@ -304,6 +305,60 @@ TEST_F(Socket, MoveAssignmentClosesTheTarget) {
   EXPECT_FALSE(fd_is_open(old_fd));
   EXPECT_EQ(a.fileno(), kept_fd);
   EXPECT_TRUE(fd_is_open(kept_fd));
+}
+
+// ---- finalizers on sockets ----------------------------------------------------------------
+
+TEST_F(Socket, FinalizerRunsWhenTheSocketGoes) {
+  int fd = -1;
+  bool fd_was_closed = false;
+  {
+    socket s;
+    fd = s.fileno();
+    pysock::finalize(s, [&] { fd_was_closed = !fd_is_open(fd); });
+  }
+  EXPECT_TRUE(fd_was_closed);  // the fd is closed before the finalizer runs
+}
+
+TEST_F(Socket, FinalizersFollowTheMovedSocket) {
+  std::vector<std::string> ran;
+  std::optional<socket> target;
+  finalizer f;
+  {
+    socket s;
+    f = pysock::finalize(s, [&] { ran.push_back("moved"); });
+    target.emplace(std::move(s));
+  }
+  EXPECT_TRUE(ran.empty());  // destroying the moved-from object ran nothing
+  EXPECT_TRUE(f.alive());
+  target.reset();
+  EXPECT_EQ(ran, std::vector<std::string>{"moved"});
+  EXPECT_FALSE(f.alive());
+}
+
+TEST_F(Socket, MoveAssignmentRunsTheReplacedSocketsFinalizers) {
+  std::vector<std::string> ran;
+  socket a;
+  socket b;
+  pysock::finalize(a, [&] { ran.push_back("a"); });
+  pysock::finalize(b, [&] { ran.push_back("b"); });
+  a = std::move(b);
+  EXPECT_EQ(ran, std::vector<std::string>{"a"});
+  a.close();
+  EXPECT_EQ(ran, std::vector<std::string>{"a"});  // closing is not destroying
+}
+
+TEST_F(Socket, UnixServerPathIsUnlinkedByItsFinalizer) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("pysock-fin-" + std::to_string(::getpid()));
+  {
+    socket server(family::local);
+    server.bind(unix_address{path.string()});
+    pysock::finalize(
+        server, [](const std::filesystem::path& p) { std::filesystem::remove(p); }, path);
+    EXPECT_TRUE(std::filesystem::exists(path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 // ---- 1.3 dup and accept -------------------------------------------------------------------
@@ -932,6 +987,17 @@ TEST_F(Socket, UnixPathServer) {
   client.sendall(MSG);
   EXPECT_EQ(server.recv(1024), MSG);
   std::filesystem::remove(path);
+}
+
+TEST_F(Socket, UnixEmptyPathAutobinds) {
+  socket s(family::local);
+  s.bind(unix_address{""});
+  const auto name = std::get<unix_address>(s.getsockname()).path;
+  ASSERT_EQ(name.size(), 6u);  // Linux picks '\0' and five hex digits
+  EXPECT_EQ(name[0], '\0');
+  socket one_nul(family::local);
+  one_nul.bind(unix_address{std::string(1, '\0')});
+  EXPECT_EQ(one_nul.getsockname(), address(unix_address{std::string(1, '\0')}));
 }
 
 TEST_F(Socket, UnixPathTooLong) {

@@ -178,6 +178,8 @@ class exception_group : public os_error {
 // Throws the os_error subclass that Python's PEP 3151 map picks for `errno_value` (like
 // PyErr_SetFromErrno), with `context` appended to the message when not empty.
 [[noreturn]] void raise_os_error(int errno_value, std::string context = {});
+// Python's OSError(errno, strerror): the subclass for `errno_value`, with `strerror` as the text.
+[[noreturn]] void raise_os_error(int errno_value, std::string strerror, std::string context);
 // The same for an EAI_* code from getaddrinfo (EAI_SYSTEM defers to errno).
 [[noreturn]] void raise_gai_error(int eai_code, int saved_errno = 0);
 

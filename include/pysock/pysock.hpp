@@ -3,6 +3,7 @@
 
 #include "pysock/address.hpp"
 #include "pysock/error.hpp"
+#include "pysock/finalize.hpp"
 #include "pysock/io/buffered.hpp"
 #include "pysock/io/codec.hpp"
 #include "pysock/io/file.hpp"
@@ -10,5 +11,6 @@
 #include "pysock/io/streambuf.hpp"
 #include "pysock/io/text.hpp"
 #include "pysock/makefile.hpp"
+#include "pysock/net.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "pysock/address.hpp"
+#include "pysock/finalize.hpp"
 
 namespace pysock {
 
@@ -60,6 +63,27 @@ struct recvmsg_result {
   std::optional<pysock::address> address;  // nullopt when the peer is unnamed
 };
 
+// An owned file descriptor: closed on destruction (never retried on EINTR), move-only.
+class owned_fd {
+ public:
+  owned_fd() noexcept = default;
+  explicit owned_fd(int fd) noexcept : fd_(fd) {}
+  owned_fd(owned_fd&& other) noexcept : fd_(other.release()) {}
+  owned_fd& operator=(owned_fd&& other) noexcept;
+  ~owned_fd() { reset(); }
+
+  // The fd, or -1 when empty.
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  // Hands the fd to the caller, leaving this empty.
+  int release() noexcept { return std::exchange(fd_, -1); }
+  // Closes the fd held (if any) and holds `fd` instead.
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
 namespace detail {
 struct socket_core;
 }
@@ -70,7 +94,11 @@ struct makefile_options;
 
 class socket_io_ref;
 
-class socket {
+// A socket is `finalizable`: pysock::finalize(sock, fn) runs fn when the socket object is
+// destroyed (after its fd was closed or handed to the files still using it) or at exit.
+// Registrations follow the resource: moving a socket moves them to the new object, and
+// destroying a moved-from socket runs nothing.
+class socket : public finalizable {
  public:
   // socket(family, type, proto): a new socket, close-on-exec, with the default timeout.
   // SOCK_NONBLOCK/SOCK_CLOEXEC bits cast into `type` are honoured and never shown by type().
@@ -81,7 +109,8 @@ class socket {
   static socket adopt(int fd);
 
   socket(socket&& other) noexcept;
-  // Closes this socket (as close() would) and takes over `other`.
+  // Closes this socket (as close() would), runs its finalizers, and takes over `other` with its
+  // finalizers.
   socket& operator=(socket&& other) noexcept;
   // close(), ignoring its errors: the fd stays open while files made by makefile() use it.
   ~socket();
@@ -121,6 +150,22 @@ class socket {
   std::size_t sendmsg(std::span<const std::span<const std::byte>> buffers,
                       std::span<const ancillary_data> ancdata = {}, int flags = 0,
                       const std::optional<address>& addr = std::nullopt);
+
+  // socket.sendfile(file, offset, count): sends the file's bytes from the absolute `offset`, at
+  // most `count` of them (all when nullopt), and returns how many were sent. Zero-copy
+  // sendfile(2) where the kernel allows it; a read/send loop when it refuses the file before a
+  // byte went out (e.g. a pipe). The file position ends at offset + sent, also when an error
+  // stops the transfer, and stays put when nothing was sent (both paths; CPython's fallback
+  // gets offset 0 wrong). The timeout bounds each wait for writability. value_error: a socket
+  // type without the SOCK_STREAM bit ("only SOCK_STREAM type sockets are supported"), count 0
+  // ("count must be a positive integer (got 0)"), a non-blocking socket ("non-blocking sockets
+  // are not supported"; checked after an empty regular file returned 0, as in Python). A gone
+  // peer raises broken_pipe_error; no SIGPIPE reaches the process.
+  std::uint64_t sendfile(int file_fd, std::uint64_t offset = 0,
+                         std::optional<std::uint64_t> count = {});
+  // The same for the file at `path`, opened read-only (close-on-exec) for the call.
+  std::uint64_t sendfile(const std::filesystem::path& path, std::uint64_t offset = 0,
+                         std::optional<std::uint64_t> count = {});
 
   // Up to `bufsize` bytes; empty at EOF.
   std::string recv(std::size_t bufsize, int flags = 0);

@@ -21,6 +21,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <list>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -190,332 +192,110 @@ constexpr codec_entry codec_table[] = {
 
 // encodings.aliases.aliases for the modules above, sorted by alias. (CPython's mixed-case alias
 // "csHPRoman8" is left out: a normalised name is lower-case, so CPython never matches it either.)
+// clang-format off
 constexpr alias_entry alias_table[] = {
-    {"037", "cp037"},
-    {"1026", "cp1026"},
-    {"1125", "cp1125"},
-    {"1140", "cp1140"},
-    {"1250", "cp1250"},
-    {"1251", "cp1251"},
-    {"1252", "cp1252"},
-    {"1253", "cp1253"},
-    {"1254", "cp1254"},
-    {"1255", "cp1255"},
-    {"1256", "cp1256"},
-    {"1257", "cp1257"},
-    {"1258", "cp1258"},
-    {"273", "cp273"},
-    {"424", "cp424"},
-    {"437", "cp437"},
-    {"500", "cp500"},
-    {"646", "ascii"},
-    {"775", "cp775"},
-    {"850", "cp850"},
-    {"852", "cp852"},
-    {"855", "cp855"},
-    {"857", "cp857"},
-    {"858", "cp858"},
-    {"860", "cp860"},
-    {"861", "cp861"},
-    {"862", "cp862"},
-    {"863", "cp863"},
-    {"864", "cp864"},
-    {"865", "cp865"},
-    {"866", "cp866"},
-    {"869", "cp869"},
-    {"8859", "latin_1"},
-    {"932", "cp932"},
-    {"936", "gbk"},
-    {"949", "cp949"},
-    {"950", "cp950"},
-    {"ansi_x3.4_1968", "ascii"},
-    {"ansi_x3.4_1986", "ascii"},
-    {"ansi_x3_4_1968", "ascii"},
-    {"arabic", "iso8859_6"},
-    {"asmo_708", "iso8859_6"},
-    {"base64", "base64_codec"},
-    {"base_64", "base64_codec"},
-    {"big5_hkscs", "big5hkscs"},
-    {"big5_tw", "big5"},
-    {"bz2", "bz2_codec"},
-    {"chinese", "gb2312"},
-    {"cp1051", "hp_roman8"},
-    {"cp1361", "johab"},
-    {"cp154", "ptcp154"},
-    {"cp367", "ascii"},
-    {"cp65001", "utf_8"},
-    {"cp819", "latin_1"},
-    {"cp866u", "cp1125"},
-    {"cp936", "gbk"},
-    {"cp_gr", "cp869"},
-    {"cp_is", "cp861"},
-    {"csascii", "ascii"},
-    {"csbig5", "big5"},
-    {"csibm037", "cp037"},
-    {"csibm1026", "cp1026"},
-    {"csibm273", "cp273"},
-    {"csibm424", "cp424"},
-    {"csibm500", "cp500"},
-    {"csibm855", "cp855"},
-    {"csibm857", "cp857"},
-    {"csibm858", "cp858"},
-    {"csibm860", "cp860"},
-    {"csibm861", "cp861"},
-    {"csibm863", "cp863"},
-    {"csibm864", "cp864"},
-    {"csibm865", "cp865"},
-    {"csibm866", "cp866"},
-    {"csibm869", "cp869"},
-    {"csiso2022jp", "iso2022_jp"},
-    {"csiso2022kr", "iso2022_kr"},
-    {"csiso58gb231280", "gb2312"},
-    {"csisolatin1", "latin_1"},
-    {"csisolatin2", "iso8859_2"},
-    {"csisolatin3", "iso8859_3"},
-    {"csisolatin4", "iso8859_4"},
-    {"csisolatin5", "iso8859_9"},
-    {"csisolatin6", "iso8859_10"},
-    {"csisolatinarabic", "iso8859_6"},
-    {"csisolatincyrillic", "iso8859_5"},
-    {"csisolatingreek", "iso8859_7"},
-    {"csisolatinhebrew", "iso8859_8"},
-    {"cskoi8r", "koi8_r"},
-    {"cspc775baltic", "cp775"},
-    {"cspc850multilingual", "cp850"},
-    {"cspc862latinhebrew", "cp862"},
-    {"cspc8codepage437", "cp437"},
-    {"cspcp852", "cp852"},
-    {"csptcp154", "ptcp154"},
-    {"csshiftjis", "shift_jis"},
-    {"cyrillic", "iso8859_5"},
-    {"cyrillic_asian", "ptcp154"},
-    {"ebcdic_cp_be", "cp500"},
-    {"ebcdic_cp_ca", "cp037"},
-    {"ebcdic_cp_ch", "cp500"},
-    {"ebcdic_cp_he", "cp424"},
-    {"ebcdic_cp_nl", "cp037"},
-    {"ebcdic_cp_us", "cp037"},
-    {"ebcdic_cp_wt", "cp037"},
-    {"ecma_114", "iso8859_6"},
-    {"ecma_118", "iso8859_7"},
-    {"elot_928", "iso8859_7"},
-    {"euc_cn", "gb2312"},
-    {"euc_jis2004", "euc_jis_2004"},
-    {"euccn", "gb2312"},
-    {"eucgb2312_cn", "gb2312"},
-    {"eucjis2004", "euc_jis_2004"},
-    {"eucjisx0213", "euc_jisx0213"},
-    {"eucjp", "euc_jp"},
-    {"euckr", "euc_kr"},
-    {"gb18030_2000", "gb18030"},
-    {"gb2312_1980", "gb2312"},
-    {"gb2312_80", "gb2312"},
-    {"greek", "iso8859_7"},
-    {"greek8", "iso8859_7"},
-    {"hebrew", "iso8859_8"},
-    {"hex", "hex_codec"},
-    {"hkscs", "big5hkscs"},
-    {"hz_gb", "hz"},
-    {"hz_gb_2312", "hz"},
-    {"hzgb", "hz"},
-    {"ibm037", "cp037"},
-    {"ibm039", "cp037"},
-    {"ibm1026", "cp1026"},
-    {"ibm1051", "hp_roman8"},
-    {"ibm1125", "cp1125"},
-    {"ibm1140", "cp1140"},
-    {"ibm273", "cp273"},
-    {"ibm367", "ascii"},
-    {"ibm424", "cp424"},
-    {"ibm437", "cp437"},
-    {"ibm500", "cp500"},
-    {"ibm775", "cp775"},
-    {"ibm819", "latin_1"},
-    {"ibm850", "cp850"},
-    {"ibm852", "cp852"},
-    {"ibm855", "cp855"},
-    {"ibm857", "cp857"},
-    {"ibm858", "cp858"},
-    {"ibm860", "cp860"},
-    {"ibm861", "cp861"},
-    {"ibm862", "cp862"},
-    {"ibm863", "cp863"},
-    {"ibm864", "cp864"},
-    {"ibm865", "cp865"},
-    {"ibm866", "cp866"},
-    {"ibm869", "cp869"},
-    {"iso2022jp", "iso2022_jp"},
-    {"iso2022jp_1", "iso2022_jp_1"},
-    {"iso2022jp_2", "iso2022_jp_2"},
-    {"iso2022jp_2004", "iso2022_jp_2004"},
-    {"iso2022jp_3", "iso2022_jp_3"},
-    {"iso2022jp_ext", "iso2022_jp_ext"},
-    {"iso2022kr", "iso2022_kr"},
-    {"iso646_us", "ascii"},
-    {"iso8859", "latin_1"},
-    {"iso8859_1", "latin_1"},
-    {"iso_2022_jp", "iso2022_jp"},
-    {"iso_2022_jp_1", "iso2022_jp_1"},
-    {"iso_2022_jp_2", "iso2022_jp_2"},
-    {"iso_2022_jp_2004", "iso2022_jp_2004"},
-    {"iso_2022_jp_3", "iso2022_jp_3"},
-    {"iso_2022_jp_ext", "iso2022_jp_ext"},
-    {"iso_2022_kr", "iso2022_kr"},
-    {"iso_646.irv_1991", "ascii"},
-    {"iso_8859_1", "latin_1"},
-    {"iso_8859_10", "iso8859_10"},
-    {"iso_8859_10_1992", "iso8859_10"},
-    {"iso_8859_11", "iso8859_11"},
-    {"iso_8859_11_2001", "iso8859_11"},
-    {"iso_8859_13", "iso8859_13"},
-    {"iso_8859_14", "iso8859_14"},
-    {"iso_8859_14_1998", "iso8859_14"},
-    {"iso_8859_15", "iso8859_15"},
-    {"iso_8859_16", "iso8859_16"},
-    {"iso_8859_16_2001", "iso8859_16"},
-    {"iso_8859_1_1987", "latin_1"},
-    {"iso_8859_2", "iso8859_2"},
-    {"iso_8859_2_1987", "iso8859_2"},
-    {"iso_8859_3", "iso8859_3"},
-    {"iso_8859_3_1988", "iso8859_3"},
-    {"iso_8859_4", "iso8859_4"},
-    {"iso_8859_4_1988", "iso8859_4"},
-    {"iso_8859_5", "iso8859_5"},
-    {"iso_8859_5_1988", "iso8859_5"},
-    {"iso_8859_6", "iso8859_6"},
-    {"iso_8859_6_1987", "iso8859_6"},
-    {"iso_8859_7", "iso8859_7"},
-    {"iso_8859_7_1987", "iso8859_7"},
-    {"iso_8859_8", "iso8859_8"},
-    {"iso_8859_8_1988", "iso8859_8"},
-    {"iso_8859_9", "iso8859_9"},
-    {"iso_8859_9_1989", "iso8859_9"},
-    {"iso_celtic", "iso8859_14"},
-    {"iso_ir_100", "latin_1"},
-    {"iso_ir_101", "iso8859_2"},
-    {"iso_ir_109", "iso8859_3"},
-    {"iso_ir_110", "iso8859_4"},
-    {"iso_ir_126", "iso8859_7"},
-    {"iso_ir_127", "iso8859_6"},
-    {"iso_ir_138", "iso8859_8"},
-    {"iso_ir_144", "iso8859_5"},
-    {"iso_ir_148", "iso8859_9"},
-    {"iso_ir_157", "iso8859_10"},
-    {"iso_ir_166", "tis_620"},
-    {"iso_ir_199", "iso8859_14"},
-    {"iso_ir_226", "iso8859_16"},
-    {"iso_ir_58", "gb2312"},
-    {"iso_ir_6", "ascii"},
-    {"jisx0213", "euc_jis_2004"},
-    {"korean", "euc_kr"},
-    {"ks_c_5601", "euc_kr"},
-    {"ks_c_5601_1987", "euc_kr"},
-    {"ks_x_1001", "euc_kr"},
-    {"ksc5601", "euc_kr"},
-    {"ksx1001", "euc_kr"},
-    {"kz_1048", "kz1048"},
-    {"l1", "latin_1"},
-    {"l10", "iso8859_16"},
-    {"l2", "iso8859_2"},
-    {"l3", "iso8859_3"},
-    {"l4", "iso8859_4"},
-    {"l5", "iso8859_9"},
-    {"l6", "iso8859_10"},
-    {"l7", "iso8859_13"},
-    {"l8", "iso8859_14"},
-    {"l9", "iso8859_15"},
-    {"latin", "latin_1"},
-    {"latin1", "latin_1"},
-    {"latin10", "iso8859_16"},
-    {"latin2", "iso8859_2"},
-    {"latin3", "iso8859_3"},
-    {"latin4", "iso8859_4"},
-    {"latin5", "iso8859_9"},
-    {"latin6", "iso8859_10"},
-    {"latin7", "iso8859_13"},
-    {"latin8", "iso8859_14"},
-    {"latin9", "iso8859_15"},
-    {"mac_centeuro", "mac_latin2"},
-    {"maccentraleurope", "mac_latin2"},
-    {"maccyrillic", "mac_cyrillic"},
-    {"macgreek", "mac_greek"},
-    {"maciceland", "mac_iceland"},
-    {"macintosh", "mac_roman"},
-    {"maclatin2", "mac_latin2"},
-    {"macroman", "mac_roman"},
-    {"macturkish", "mac_turkish"},
-    {"ms1361", "johab"},
-    {"ms932", "cp932"},
-    {"ms936", "gbk"},
-    {"ms949", "cp949"},
-    {"ms950", "cp950"},
-    {"ms_kanji", "cp932"},
-    {"mskanji", "cp932"},
-    {"pt154", "ptcp154"},
-    {"quopri", "quopri_codec"},
-    {"quoted_printable", "quopri_codec"},
-    {"quotedprintable", "quopri_codec"},
-    {"r8", "hp_roman8"},
-    {"rk1048", "kz1048"},
-    {"roman8", "hp_roman8"},
-    {"rot13", "rot_13"},
-    {"ruscii", "cp1125"},
-    {"s_jis", "shift_jis"},
-    {"s_jis_2004", "shift_jis_2004"},
-    {"s_jisx0213", "shift_jisx0213"},
-    {"shiftjis", "shift_jis"},
-    {"shiftjis2004", "shift_jis_2004"},
-    {"shiftjisx0213", "shift_jisx0213"},
-    {"sjis", "shift_jis"},
-    {"sjis_2004", "shift_jis_2004"},
-    {"sjisx0213", "shift_jisx0213"},
-    {"strk1048_2002", "kz1048"},
-    {"thai", "iso8859_11"},
-    {"tis620", "tis_620"},
-    {"tis_620_0", "tis_620"},
-    {"tis_620_2529_0", "tis_620"},
-    {"tis_620_2529_1", "tis_620"},
-    {"u16", "utf_16"},
-    {"u32", "utf_32"},
-    {"u7", "utf_7"},
-    {"u8", "utf_8"},
-    {"u_jis", "euc_jp"},
-    {"uhc", "cp949"},
-    {"ujis", "euc_jp"},
-    {"unicode_1_1_utf_7", "utf_7"},
-    {"unicodebigunmarked", "utf_16_be"},
-    {"unicodelittleunmarked", "utf_16_le"},
-    {"us", "ascii"},
-    {"us_ascii", "ascii"},
-    {"utf", "utf_8"},
-    {"utf16", "utf_16"},
-    {"utf32", "utf_32"},
-    {"utf7", "utf_7"},
-    {"utf8", "utf_8"},
-    {"utf8_ucs2", "utf_8"},
-    {"utf8_ucs4", "utf_8"},
-    {"utf_16be", "utf_16_be"},
-    {"utf_16le", "utf_16_le"},
-    {"utf_32be", "utf_32_be"},
-    {"utf_32le", "utf_32_le"},
-    {"uu", "uu_codec"},
-    {"windows_1250", "cp1250"},
-    {"windows_1251", "cp1251"},
-    {"windows_1252", "cp1252"},
-    {"windows_1253", "cp1253"},
-    {"windows_1254", "cp1254"},
-    {"windows_1255", "cp1255"},
-    {"windows_1256", "cp1256"},
-    {"windows_1257", "cp1257"},
-    {"windows_1258", "cp1258"},
-    {"windows_31j", "cp932"},
-    {"x_mac_japanese", "shift_jis"},
-    {"x_mac_korean", "euc_kr"},
-    {"x_mac_simp_chinese", "gb2312"},
-    {"x_mac_trad_chinese", "big5"},
-    {"zip", "zlib_codec"},
-    {"zlib", "zlib_codec"},
+    {"037", "cp037"}, {"1026", "cp1026"}, {"1125", "cp1125"}, {"1140", "cp1140"},
+    {"1250", "cp1250"}, {"1251", "cp1251"}, {"1252", "cp1252"}, {"1253", "cp1253"},
+    {"1254", "cp1254"}, {"1255", "cp1255"}, {"1256", "cp1256"}, {"1257", "cp1257"},
+    {"1258", "cp1258"}, {"273", "cp273"}, {"424", "cp424"}, {"437", "cp437"}, {"500", "cp500"},
+    {"646", "ascii"}, {"775", "cp775"}, {"850", "cp850"}, {"852", "cp852"}, {"855", "cp855"},
+    {"857", "cp857"}, {"858", "cp858"}, {"860", "cp860"}, {"861", "cp861"}, {"862", "cp862"},
+    {"863", "cp863"}, {"864", "cp864"}, {"865", "cp865"}, {"866", "cp866"}, {"869", "cp869"},
+    {"8859", "latin_1"}, {"932", "cp932"}, {"936", "gbk"}, {"949", "cp949"}, {"950", "cp950"},
+    {"ansi_x3.4_1968", "ascii"}, {"ansi_x3.4_1986", "ascii"}, {"ansi_x3_4_1968", "ascii"},
+    {"arabic", "iso8859_6"}, {"asmo_708", "iso8859_6"}, {"base64", "base64_codec"},
+    {"base_64", "base64_codec"}, {"big5_hkscs", "big5hkscs"}, {"big5_tw", "big5"},
+    {"bz2", "bz2_codec"}, {"chinese", "gb2312"}, {"cp1051", "hp_roman8"}, {"cp1361", "johab"},
+    {"cp154", "ptcp154"}, {"cp367", "ascii"}, {"cp65001", "utf_8"}, {"cp819", "latin_1"},
+    {"cp866u", "cp1125"}, {"cp936", "gbk"}, {"cp_gr", "cp869"}, {"cp_is", "cp861"},
+    {"csascii", "ascii"}, {"csbig5", "big5"}, {"csibm037", "cp037"}, {"csibm1026", "cp1026"},
+    {"csibm273", "cp273"}, {"csibm424", "cp424"}, {"csibm500", "cp500"}, {"csibm855", "cp855"},
+    {"csibm857", "cp857"}, {"csibm858", "cp858"}, {"csibm860", "cp860"}, {"csibm861", "cp861"},
+    {"csibm863", "cp863"}, {"csibm864", "cp864"}, {"csibm865", "cp865"}, {"csibm866", "cp866"},
+    {"csibm869", "cp869"}, {"csiso2022jp", "iso2022_jp"}, {"csiso2022kr", "iso2022_kr"},
+    {"csiso58gb231280", "gb2312"}, {"csisolatin1", "latin_1"}, {"csisolatin2", "iso8859_2"},
+    {"csisolatin3", "iso8859_3"}, {"csisolatin4", "iso8859_4"}, {"csisolatin5", "iso8859_9"},
+    {"csisolatin6", "iso8859_10"}, {"csisolatinarabic", "iso8859_6"},
+    {"csisolatincyrillic", "iso8859_5"}, {"csisolatingreek", "iso8859_7"},
+    {"csisolatinhebrew", "iso8859_8"}, {"cskoi8r", "koi8_r"}, {"cspc775baltic", "cp775"},
+    {"cspc850multilingual", "cp850"}, {"cspc862latinhebrew", "cp862"},
+    {"cspc8codepage437", "cp437"}, {"cspcp852", "cp852"}, {"csptcp154", "ptcp154"},
+    {"csshiftjis", "shift_jis"}, {"cyrillic", "iso8859_5"}, {"cyrillic_asian", "ptcp154"},
+    {"ebcdic_cp_be", "cp500"}, {"ebcdic_cp_ca", "cp037"}, {"ebcdic_cp_ch", "cp500"},
+    {"ebcdic_cp_he", "cp424"}, {"ebcdic_cp_nl", "cp037"}, {"ebcdic_cp_us", "cp037"},
+    {"ebcdic_cp_wt", "cp037"}, {"ecma_114", "iso8859_6"}, {"ecma_118", "iso8859_7"},
+    {"elot_928", "iso8859_7"}, {"euc_cn", "gb2312"}, {"euc_jis2004", "euc_jis_2004"},
+    {"euccn", "gb2312"}, {"eucgb2312_cn", "gb2312"}, {"eucjis2004", "euc_jis_2004"},
+    {"eucjisx0213", "euc_jisx0213"}, {"eucjp", "euc_jp"}, {"euckr", "euc_kr"},
+    {"gb18030_2000", "gb18030"}, {"gb2312_1980", "gb2312"}, {"gb2312_80", "gb2312"},
+    {"greek", "iso8859_7"}, {"greek8", "iso8859_7"}, {"hebrew", "iso8859_8"}, {"hex", "hex_codec"},
+    {"hkscs", "big5hkscs"}, {"hz_gb", "hz"}, {"hz_gb_2312", "hz"}, {"hzgb", "hz"},
+    {"ibm037", "cp037"}, {"ibm039", "cp037"}, {"ibm1026", "cp1026"}, {"ibm1051", "hp_roman8"},
+    {"ibm1125", "cp1125"}, {"ibm1140", "cp1140"}, {"ibm273", "cp273"}, {"ibm367", "ascii"},
+    {"ibm424", "cp424"}, {"ibm437", "cp437"}, {"ibm500", "cp500"}, {"ibm775", "cp775"},
+    {"ibm819", "latin_1"}, {"ibm850", "cp850"}, {"ibm852", "cp852"}, {"ibm855", "cp855"},
+    {"ibm857", "cp857"}, {"ibm858", "cp858"}, {"ibm860", "cp860"}, {"ibm861", "cp861"},
+    {"ibm862", "cp862"}, {"ibm863", "cp863"}, {"ibm864", "cp864"}, {"ibm865", "cp865"},
+    {"ibm866", "cp866"}, {"ibm869", "cp869"}, {"iso2022jp", "iso2022_jp"},
+    {"iso2022jp_1", "iso2022_jp_1"}, {"iso2022jp_2", "iso2022_jp_2"},
+    {"iso2022jp_2004", "iso2022_jp_2004"}, {"iso2022jp_3", "iso2022_jp_3"},
+    {"iso2022jp_ext", "iso2022_jp_ext"}, {"iso2022kr", "iso2022_kr"}, {"iso646_us", "ascii"},
+    {"iso8859", "latin_1"}, {"iso8859_1", "latin_1"}, {"iso_2022_jp", "iso2022_jp"},
+    {"iso_2022_jp_1", "iso2022_jp_1"}, {"iso_2022_jp_2", "iso2022_jp_2"},
+    {"iso_2022_jp_2004", "iso2022_jp_2004"}, {"iso_2022_jp_3", "iso2022_jp_3"},
+    {"iso_2022_jp_ext", "iso2022_jp_ext"}, {"iso_2022_kr", "iso2022_kr"},
+    {"iso_646.irv_1991", "ascii"}, {"iso_8859_1", "latin_1"}, {"iso_8859_10", "iso8859_10"},
+    {"iso_8859_10_1992", "iso8859_10"}, {"iso_8859_11", "iso8859_11"},
+    {"iso_8859_11_2001", "iso8859_11"}, {"iso_8859_13", "iso8859_13"},
+    {"iso_8859_14", "iso8859_14"}, {"iso_8859_14_1998", "iso8859_14"},
+    {"iso_8859_15", "iso8859_15"}, {"iso_8859_16", "iso8859_16"},
+    {"iso_8859_16_2001", "iso8859_16"}, {"iso_8859_1_1987", "latin_1"}, {"iso_8859_2", "iso8859_2"},
+    {"iso_8859_2_1987", "iso8859_2"}, {"iso_8859_3", "iso8859_3"}, {"iso_8859_3_1988", "iso8859_3"},
+    {"iso_8859_4", "iso8859_4"}, {"iso_8859_4_1988", "iso8859_4"}, {"iso_8859_5", "iso8859_5"},
+    {"iso_8859_5_1988", "iso8859_5"}, {"iso_8859_6", "iso8859_6"}, {"iso_8859_6_1987", "iso8859_6"},
+    {"iso_8859_7", "iso8859_7"}, {"iso_8859_7_1987", "iso8859_7"}, {"iso_8859_8", "iso8859_8"},
+    {"iso_8859_8_1988", "iso8859_8"}, {"iso_8859_9", "iso8859_9"}, {"iso_8859_9_1989", "iso8859_9"},
+    {"iso_celtic", "iso8859_14"}, {"iso_ir_100", "latin_1"}, {"iso_ir_101", "iso8859_2"},
+    {"iso_ir_109", "iso8859_3"}, {"iso_ir_110", "iso8859_4"}, {"iso_ir_126", "iso8859_7"},
+    {"iso_ir_127", "iso8859_6"}, {"iso_ir_138", "iso8859_8"}, {"iso_ir_144", "iso8859_5"},
+    {"iso_ir_148", "iso8859_9"}, {"iso_ir_157", "iso8859_10"}, {"iso_ir_166", "tis_620"},
+    {"iso_ir_199", "iso8859_14"}, {"iso_ir_226", "iso8859_16"}, {"iso_ir_58", "gb2312"},
+    {"iso_ir_6", "ascii"}, {"jisx0213", "euc_jis_2004"}, {"korean", "euc_kr"},
+    {"ks_c_5601", "euc_kr"}, {"ks_c_5601_1987", "euc_kr"}, {"ks_x_1001", "euc_kr"},
+    {"ksc5601", "euc_kr"}, {"ksx1001", "euc_kr"}, {"kz_1048", "kz1048"}, {"l1", "latin_1"},
+    {"l10", "iso8859_16"}, {"l2", "iso8859_2"}, {"l3", "iso8859_3"}, {"l4", "iso8859_4"},
+    {"l5", "iso8859_9"}, {"l6", "iso8859_10"}, {"l7", "iso8859_13"}, {"l8", "iso8859_14"},
+    {"l9", "iso8859_15"}, {"latin", "latin_1"}, {"latin1", "latin_1"}, {"latin10", "iso8859_16"},
+    {"latin2", "iso8859_2"}, {"latin3", "iso8859_3"}, {"latin4", "iso8859_4"},
+    {"latin5", "iso8859_9"}, {"latin6", "iso8859_10"}, {"latin7", "iso8859_13"},
+    {"latin8", "iso8859_14"}, {"latin9", "iso8859_15"}, {"mac_centeuro", "mac_latin2"},
+    {"maccentraleurope", "mac_latin2"}, {"maccyrillic", "mac_cyrillic"}, {"macgreek", "mac_greek"},
+    {"maciceland", "mac_iceland"}, {"macintosh", "mac_roman"}, {"maclatin2", "mac_latin2"},
+    {"macroman", "mac_roman"}, {"macturkish", "mac_turkish"}, {"ms1361", "johab"},
+    {"ms932", "cp932"}, {"ms936", "gbk"}, {"ms949", "cp949"}, {"ms950", "cp950"},
+    {"ms_kanji", "cp932"}, {"mskanji", "cp932"}, {"pt154", "ptcp154"}, {"quopri", "quopri_codec"},
+    {"quoted_printable", "quopri_codec"}, {"quotedprintable", "quopri_codec"}, {"r8", "hp_roman8"},
+    {"rk1048", "kz1048"}, {"roman8", "hp_roman8"}, {"rot13", "rot_13"}, {"ruscii", "cp1125"},
+    {"s_jis", "shift_jis"}, {"s_jis_2004", "shift_jis_2004"}, {"s_jisx0213", "shift_jisx0213"},
+    {"shiftjis", "shift_jis"}, {"shiftjis2004", "shift_jis_2004"},
+    {"shiftjisx0213", "shift_jisx0213"}, {"sjis", "shift_jis"}, {"sjis_2004", "shift_jis_2004"},
+    {"sjisx0213", "shift_jisx0213"}, {"strk1048_2002", "kz1048"}, {"thai", "iso8859_11"},
+    {"tis620", "tis_620"}, {"tis_620_0", "tis_620"}, {"tis_620_2529_0", "tis_620"},
+    {"tis_620_2529_1", "tis_620"}, {"u16", "utf_16"}, {"u32", "utf_32"}, {"u7", "utf_7"},
+    {"u8", "utf_8"}, {"u_jis", "euc_jp"}, {"uhc", "cp949"}, {"ujis", "euc_jp"},
+    {"unicode_1_1_utf_7", "utf_7"}, {"unicodebigunmarked", "utf_16_be"},
+    {"unicodelittleunmarked", "utf_16_le"}, {"us", "ascii"}, {"us_ascii", "ascii"},
+    {"utf", "utf_8"}, {"utf16", "utf_16"}, {"utf32", "utf_32"}, {"utf7", "utf_7"},
+    {"utf8", "utf_8"}, {"utf8_ucs2", "utf_8"}, {"utf8_ucs4", "utf_8"}, {"utf_16be", "utf_16_be"},
+    {"utf_16le", "utf_16_le"}, {"utf_32be", "utf_32_be"}, {"utf_32le", "utf_32_le"},
+    {"uu", "uu_codec"}, {"windows_1250", "cp1250"}, {"windows_1251", "cp1251"},
+    {"windows_1252", "cp1252"}, {"windows_1253", "cp1253"}, {"windows_1254", "cp1254"},
+    {"windows_1255", "cp1255"}, {"windows_1256", "cp1256"}, {"windows_1257", "cp1257"},
+    {"windows_1258", "cp1258"}, {"windows_31j", "cp932"}, {"x_mac_japanese", "shift_jis"},
+    {"x_mac_korean", "euc_kr"}, {"x_mac_simp_chinese", "gb2312"}, {"x_mac_trad_chinese", "big5"},
+    {"zip", "zlib_codec"}, {"zlib", "zlib_codec"},
 };
+// clang-format on
 
 static_assert(std::is_sorted(std::begin(codec_table), std::end(codec_table),
                              [](const codec_entry& a, const codec_entry& b) {
@@ -580,17 +360,16 @@ const codec_entry* search_codec(std::string_view encoding) {
 const codec_entry& text_codec(std::string_view encoding) {
   if (encoding.find('\0') != std::string_view::npos) throw value_error("embedded null character");
   const codec_entry* entry = search_codec(encoding);
-  const std::string quoted(encoding);
-  if (entry == nullptr) throw lookup_error("unknown encoding: " + quoted);
-  if (entry->kind == codec_kind::not_text) {
-    throw lookup_error("'" + quoted +
+  const codec_kind kind = entry != nullptr ? entry->kind : codec_kind::unsupported;
+  if (kind != codec_kind::not_text && kind != codec_kind::unsupported) return *entry;
+  const std::string given(encoding);
+  if (kind == codec_kind::not_text) {
+    throw lookup_error("'" + given +
                        "' is not a text encoding; use codecs.open() to handle arbitrary codecs");
   }
-  if (entry->kind == codec_kind::unsupported) {
-    throw lookup_error("unknown encoding: " + quoted + " (pysock does not implement Python's '" +
-                       std::string(entry->module) + "' codec)");
-  }
-  return *entry;
+  if (entry == nullptr) throw lookup_error("unknown encoding: " + given);
+  throw lookup_error("unknown encoding: " + given + " (pysock does not implement Python's '" +
+                     std::string(entry->module) + "' codec)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1014,21 +793,57 @@ replacement error_policy::replace(const codec_traits& codec, std::string_view te
 // iconv
 // ---------------------------------------------------------------------------------------------
 
-// One iconv conversion descriptor, owned.
-class iconv_converter {
+// An iconv descriptor, owned.
+class iconv_descriptor {
  public:
-  enum class stop { done, invalid, incomplete };
-
-  iconv_converter(const char* to, const char* from, std::string_view encoding)
+  // Throws lookup_error naming `encoding` when this system's iconv lacks the conversion.
+  iconv_descriptor(const char* to, const char* from, std::string_view encoding)
       : cd_(::iconv_open(to, from)) {
     if (cd_ == reinterpret_cast<iconv_t>(-1)) {
       throw lookup_error("unknown encoding: " + std::string(encoding) +
                          " (this system's iconv cannot convert " + from + " to " + to + ")");
     }
   }
-  ~iconv_converter() { ::iconv_close(cd_); }
-  iconv_converter(const iconv_converter&) = delete;
-  iconv_converter& operator=(const iconv_converter&) = delete;
+  ~iconv_descriptor() { ::iconv_close(cd_); }
+  iconv_descriptor(const iconv_descriptor&) = delete;
+  iconv_descriptor& operator=(const iconv_descriptor&) = delete;
+
+  iconv_t get() const { return cd_; }
+
+ private:
+  iconv_t cd_;
+};
+
+// glibc loads the module behind a conversion in iconv_open and unloads it when the last
+// descriptor using it closes. Keeping one descriptor per conversion open until exit loads each
+// module once, instead of a dlopen and a dlclose (under the dynamic loader's global lock) for
+// every stream that uses the codec. (ThreadSanitizer, which cannot see that lock, also reported
+// those unloads as races.)
+void keep_module_loaded(const char* to, const char* from, std::string_view encoding) {
+  struct anchor {
+    anchor(const char* to_name, const char* from_name, std::string_view encoding_name)
+        : to(to_name), from(from_name), descriptor(to_name, from_name, encoding_name) {}
+    std::string to, from;
+    iconv_descriptor descriptor;
+  };
+  static std::mutex mutex;
+  static std::list<anchor> anchors;
+  const std::lock_guard lock(mutex);
+  for (const anchor& a : anchors) {
+    if (a.to == to && a.from == from) return;
+  }
+  anchors.emplace_back(to, from, encoding);
+}
+
+// An iconv conversion, converting into std::string.
+class iconv_converter {
+ public:
+  enum class stop { done, invalid, incomplete };
+
+  iconv_converter(const char* to, const char* from, std::string_view encoding)
+      : descriptor_(to, from, encoding) {
+    keep_module_loaded(to, from, encoding);
+  }
 
   // Converts in[pos..], appending to `out`, until the input ends (done) or iconv stops at an
   // invalid or incomplete sequence; `pos` moves past what was converted. `growth` bounds the
@@ -1042,7 +857,8 @@ class iconv_converter {
       std::size_t source_left = in.size() - pos;
       char* target = out.data() + old_size;
       std::size_t target_left = room;
-      const std::size_t result = ::iconv(cd_, &source, &source_left, &target, &target_left);
+      const std::size_t result =
+          ::iconv(descriptor_.get(), &source, &source_left, &target, &target_left);
       const int error = errno;
       pos = in.size() - source_left;
       out.resize(old_size + room - target_left);
@@ -1059,14 +875,14 @@ class iconv_converter {
     char buffer[32];
     char* target = buffer;
     std::size_t target_left = sizeof buffer;
-    ::iconv(cd_, nullptr, nullptr, &target, &target_left);
+    ::iconv(descriptor_.get(), nullptr, nullptr, &target, &target_left);
     out.append(buffer, static_cast<std::size_t>(target - buffer));
   }
 
-  void reset() { ::iconv(cd_, nullptr, nullptr, nullptr, nullptr); }
+  void reset() { ::iconv(descriptor_.get(), nullptr, nullptr, nullptr, nullptr); }
 
  private:
-  iconv_t cd_;
+  iconv_descriptor descriptor_;
 };
 
 // How an iconv conversion stopped, turned into CPython's error for that codec; nullopt means the
@@ -1290,7 +1106,7 @@ class iconv_decoding {
   iconv_decoding(const iconv_codec& codec, std::string_view encoding)
       : codec_(codec), converter_("UTF-8", codec.iconv_name, encoding) {}
 
-  // A decode_function over iconv.
+  // Decodes as a decode_function does, with iconv.
   std::size_t decode(std::string_view object, std::size_t pos, std::string& out, bool final,
                      const error_policy& errors) {
     while (pos < object.size()) {
@@ -1429,8 +1245,9 @@ class multibyte_decoder final : public iconv_decoder {
       forget_pending();
       throw;
     }
-    if (final && consumed < data.size())
+    if (final && consumed < data.size()) {
       consumed = decoding_.decode(data, consumed, out, true, policy());
+    }
     return consumed;
   }
 };
@@ -1549,8 +1366,9 @@ class encoder_base : public incremental_encoder {
                       std::string& out) {
     const replacement r = policy_.replace(traits, text, error);
     if (r.is_bytes) {
-      if (r.value.size() % unit_size(traits.surrogates) != 0)
+      if (r.value.size() % unit_size(traits.surrogates) != 0) {
         raise_encode_error(traits, text, error);
+      }
       out += r.value;
     } else if (!encode_ascii(r.value, out)) {
       raise_encode_error(traits, text, error);
@@ -1560,7 +1378,10 @@ class encoder_base : public incremental_encoder {
 
  private:
   void do_encode(std::string_view text, std::string& out, bool final) final {
-    if (!bom_pending_) return encode_text(text, out, final, traits_);
+    if (!bom_pending_) {
+      encode_text(text, out, final, traits_);
+      return;
+    }
     if (bom_.dropped_on_error) bom_pending_ = false;
     codec_traits first_traits = traits_;
     if (!bom_.first_name.empty()) first_traits.error_name = bom_.first_name;
@@ -1588,8 +1409,9 @@ class utf8_encoder final : public encoder_base {
       out.append(text.data() + pos, valid_end - pos);
       if (valid_end == text.size()) break;
       std::size_t end = valid_end;
-      while (end < text.size() && is_surrogate(character_at(text, end).code_point))
+      while (end < text.size() && is_surrogate(character_at(text, end).code_point)) {
         end += 3;
+      }
       if (end == valid_end) raise_invalid_text(text, valid_end);
       pos = recover(traits, text, {valid_end, end, "surrogates not allowed"}, out);
     }
@@ -1661,8 +1483,9 @@ class iconv_encoder final : public encoder_base {
       // rejects them) or one the target lacks.
       std::size_t end = pos + unencodable_length(text, pos);
       if (codec_.collects_runs) {
-        while (end < text.size() && !encodable(text, end))
+        while (end < text.size() && !encodable(text, end)) {
           end += unencodable_length(text, end);
+        }
       }
       pos = recover(traits, text, {pos, end, codec_.encode_reason}, out);
     }
@@ -1702,16 +1525,16 @@ class iconv_encoder final : public encoder_base {
   std::string scratch_;
 };
 
-std::unique_ptr<incremental_encoder> make_unicode_encoder(const codec_entry& codec,
-                                                          std::string_view errors,
-                                                          std::string_view encoding,
-                                                          codec_kind little, bool bom) {
-  const iconv_codec conversion = unicode_iconv_codec(little);
-  if (!bom) return std::make_unique<iconv_encoder>(codec, errors, encoding, conversion);
-  const bool utf16 = little == codec_kind::utf16_le;
-  const bom_rule rule{utf16 ? std::string_view("\xFF\xFE", 2) : std::string_view("\xFF\xFE\0\0", 4),
-                      2, codec.name};
-  return std::make_unique<iconv_encoder>(codec, errors, encoding, conversion, rule);
+// encodings.utf_16/utf_32.IncrementalEncoder: a little-endian BOM in the first call (whose errors
+// CPython reports as the "utf-16"/"utf-32" codec's), then little-endian code units.
+std::unique_ptr<incremental_encoder> make_bom_encoder(const codec_entry& codec,
+                                                      std::string_view errors,
+                                                      std::string_view encoding,
+                                                      codec_kind little) {
+  const std::string_view bom = little == codec_kind::utf16_le ? std::string_view("\xFF\xFE", 2)
+                                                              : std::string_view("\xFF\xFE\0\0", 4);
+  return std::make_unique<iconv_encoder>(codec, errors, encoding, unicode_iconv_codec(little),
+                                         bom_rule{bom, 2, codec.name});
 }
 
 }  // namespace
@@ -1811,14 +1634,15 @@ std::unique_ptr<incremental_encoder> make_incremental_encoder(std::string_view e
     case codec_kind::latin1:
       return std::make_unique<ucs1_encoder>(codec, errors, latin1_traits, 0x100);
     case codec_kind::utf16:
-      return make_unicode_encoder(codec, errors, encoding, codec_kind::utf16_le, true);
+      return make_bom_encoder(codec, errors, encoding, codec_kind::utf16_le);
     case codec_kind::utf32:
-      return make_unicode_encoder(codec, errors, encoding, codec_kind::utf32_le, true);
+      return make_bom_encoder(codec, errors, encoding, codec_kind::utf32_le);
     case codec_kind::utf16_le:
     case codec_kind::utf16_be:
     case codec_kind::utf32_le:
     case codec_kind::utf32_be:
-      return make_unicode_encoder(codec, errors, encoding, codec.kind, false);
+      return std::make_unique<iconv_encoder>(codec, errors, encoding,
+                                             unicode_iconv_codec(codec.kind));
     default:
       return std::make_unique<iconv_encoder>(codec, errors, encoding, table_iconv_codec(codec));
   }

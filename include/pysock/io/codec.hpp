@@ -9,10 +9,19 @@
 // form (ED A0 80 .. ED BF BF), one code point per surrogate, never joined into a pair.
 //
 // Error handlers are Python's: "strict", "ignore", "replace", "backslashreplace",
-// "surrogateescape", "surrogatepass", "xmlcharrefreplace" (encoding only) and "namereplace"
-// (known, but pysock has no Unicode name database: see docs/differences.md). As in CPython, the
-// handler name is looked up at the first error, not at construction, so an unknown name fails
-// only when an error occurs: lookup_error("unknown error handler name 'X'").
+// "surrogateescape", "surrogatepass", "xmlcharrefreplace" and "namereplace". The last two only
+// encode: decoding with them throws std::invalid_argument (Python's TypeError) "don't know how to
+// handle UnicodeDecodeError in error callback"; and pysock, having no Unicode name database,
+// throws lookup_error when namereplace would be needed. As in CPython, the handler name is looked
+// up at the first error, not at construction, so an unknown name fails only when an error occurs:
+// lookup_error("unknown error handler name 'X'").
+//
+// Supported: utf-8, utf-8-sig, ascii, latin-1 (written by hand); utf-16, utf-32 and their
+// -le/-be forms; the single-byte cp037 cp437 cp500 cp737 cp775 cp850 cp852 cp855 cp857 cp858
+// cp860-cp866 cp869 cp874 cp1125 cp1140 cp1250-cp1254 cp1256 cp1257 hp-roman8 iso8859-2..16
+// koi8-r koi8-t koi8-u kz1048 mac-cyrillic mac-latin2 mac-roman ptcp154 tis-620; and the CJK
+// shift_jis cp932 euc_jp iso2022_jp gb2312 gbk gb18030 big5 cp950 cp949 euc_kr (all under
+// Python's names and aliases). Everything but the first four converts with the C library's iconv.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +79,8 @@ class incremental_decoder {
   /// through the error handler; one that raises throws unicode_decode_error whose object() is
   /// the held-back bytes plus `input` and whose start()/end() are byte offsets into it (as in
   /// CPython, where the object is `self.buffer + input`). When it throws, `out` and the held-back
-  /// bytes are left as they were (the input is dropped, as in CPython).
+  /// bytes are left as they were (the input is dropped, as in CPython). `input` must not point
+  /// into `out`.
   void decode(std::string_view input, std::string& out, bool final = false);
   /// The same, returning the text.
   std::string decode(std::string_view input, bool final = false);
@@ -110,7 +120,7 @@ class incremental_encoder {
   /// encoding (iso2022_jp returns to ASCII). Characters the codec cannot encode go through the
   /// error handler; one that raises throws unicode_encode_error whose object() is `text` and whose
   /// start()/end() count code points. Text that is not (generalized) UTF-8 throws value_error.
-  /// When it throws, `out` is left as it was.
+  /// When it throws, `out` is left as it was. `text` must not point into `out`.
   void encode(std::string_view text, std::string& out, bool final = false);
   /// The same, returning the bytes.
   std::string encode(std::string_view text, bool final = false);

@@ -1,0 +1,113 @@
+// Decoding throughput of the codec layer, in MB/s of input, for the cases a text stream meets:
+// valid ASCII and mixed UTF-8 (hand-written fast path), Latin-1 (hand-written), UTF-16 (iconv),
+// decoded in 64 KiB chunks and, for ASCII, one 80-byte line per call as a line reader does.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "pysock/io/codec.hpp"
+
+namespace {
+
+constexpr std::size_t sample_size = 1 << 20;
+
+// Lines of ASCII text, `sample_size` bytes in all.
+std::string ascii_text() {
+  std::string text;
+  for (int i = 0; text.size() < sample_size; ++i) {
+    text += "GET /index/" + std::to_string(i) + " HTTP/1.1 Host: example.com User-Agent: bench\r\n";
+  }
+  text.resize(sample_size);
+  text.back() = '\n';
+  return text;
+}
+
+// UTF-8 with about a third of its characters outside ASCII (2, 3 and 4-byte forms).
+std::string mixed_text() {
+  const std::string words[] = {"plain ascii words ", "caf\xc3\xa9 na\xc3\xafve ",
+                               "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 ",
+                               "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e ", "\xf0\x9f\x98\x80\n"};
+  std::string text;
+  for (std::size_t i = 0; text.size() < sample_size; ++i)
+    text += words[i % std::size(words)];
+  return text;
+}
+
+std::string encoded(const char* encoding, const std::string& text) {
+  return pysock::io::make_incremental_encoder(encoding)->encode(text, true);
+}
+
+// Decodes `input` in pieces of `chunk` bytes per call, reusing one output string.
+void decode_in_chunks(benchmark::State& state, const char* encoding, const std::string& input,
+                      std::size_t chunk) {
+  auto decoder = pysock::io::make_incremental_decoder(encoding);
+  std::string out;
+  out.reserve(2 * input.size());
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    out.clear();
+    for (std::size_t at = 0; at < input.size(); at += chunk) {
+      decoder->decode(std::string_view(input).substr(at, chunk), out);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  const double bytes = static_cast<double>(input.size()) * static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  char label[32];
+  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
+  state.SetLabel(label);
+}
+
+void utf8_ascii(benchmark::State& state) {
+  static const std::string input = ascii_text();
+  decode_in_chunks(state, "utf-8", input, 64 * 1024);
+}
+
+void utf8_ascii_per_line(benchmark::State& state) {
+  static const std::string input = ascii_text();
+  decode_in_chunks(state, "utf-8", input, 80);
+}
+
+void utf8_mixed(benchmark::State& state) {
+  static const std::string input = mixed_text();
+  decode_in_chunks(state, "utf-8", input, 64 * 1024);
+}
+
+void latin1(benchmark::State& state) {
+  static const std::string input =
+      encoded("latin-1", ascii_text() + "caf\xc3\xa9 \xc3\xa0 \xc3\xbf");
+  decode_in_chunks(state, "latin-1", input, 64 * 1024);
+}
+
+void latin1_high_bytes(benchmark::State& state) {
+  std::string bytes;
+  for (std::size_t i = 0; i < sample_size; ++i)
+    bytes += static_cast<char>(i % 256);
+  static const std::string input = bytes;
+  decode_in_chunks(state, "latin-1", input, 64 * 1024);
+}
+
+void utf16_iconv(benchmark::State& state) {
+  static const std::string input = encoded("utf-16", mixed_text());
+  decode_in_chunks(state, "utf-16", input, 64 * 1024);
+}
+
+void cp1252_iconv(benchmark::State& state) {
+  static const std::string input = encoded("cp1252", ascii_text());
+  decode_in_chunks(state, "cp1252", input, 64 * 1024);
+}
+
+BENCHMARK(utf8_ascii);
+BENCHMARK(utf8_ascii_per_line);
+BENCHMARK(utf8_mixed);
+BENCHMARK(latin1);
+BENCHMARK(latin1_high_bytes);
+BENCHMARK(utf16_iconv);
+BENCHMARK(cp1252_iconv);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds tests/packaging/consumer against pysock the way users do, and runs it.
+#   run.sh MODE SOURCE_DIR WORK_DIR CXX_COMPILER
+# MODE: find_package (installs pysock into WORK_DIR/prefix first), add_subdirectory,
+# fetchcontent, or pkg-config (installs, then compiles with the flags pkg-config gives).
+set -euo pipefail
+mode=$1 source=$2 work=$3 cxx=$4
+rm -rf "$work"
+mkdir -p "$work"
+consumer="$source/tests/packaging/consumer"
+
+install_pysock() {
+  cmake -S "$source" -B "$work/pysock-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_COMPILER="$cxx" -DPYSOCK_TEST=OFF -DPYSOCK_EXAMPLES=OFF -DPYSOCK_BENCH=OFF \
+    -DPYSOCK_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+  cmake --build "$work/pysock-build" >/dev/null
+  cmake --install "$work/pysock-build" >/dev/null
+}
+
+case "$mode" in
+  find_package)
+    install_pysock
+    cmake -S "$consumer" -B "$work/consumer" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
+      -DCMAKE_PREFIX_PATH="$work/prefix" -DPYSOCK_CONSUME=find_package >/dev/null ;;
+  add_subdirectory|fetchcontent)
+    cmake -S "$consumer" -B "$work/consumer" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
+      -DPYSOCK_CONSUME="$mode" -DPYSOCK_SOURCE="$source" >/dev/null ;;
+  pkg-config)
+    install_pysock
+    libdir=$(find "$work/prefix" -name pysock.pc -printf '%h\n' | head -n 1)
+    flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs pysock)
+    # shellcheck disable=SC2086 # the flags are meant to split
+    "$cxx" "$consumer/main.cpp" -o "$work/consumer-pkg" $flags
+    "$work/consumer-pkg"
+    exit 0 ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+cmake --build "$work/consumer" >/dev/null
+"$work/consumer/consumer"
