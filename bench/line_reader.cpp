@@ -41,7 +41,8 @@ void read_all(line_stats& stats, NextLine next) {
 int read_lines(const pysock_bench::arguments& args) {
   const std::string api = args.text("api");
   pysock::makefile_options options;
-  if (auto buffering = args.number("buffering", -1); buffering >= 0) options.buffering = int(buffering);
+  if (auto buffering = args.number("buffering", -1); buffering >= 0)
+    options.buffering = int(buffering);
   auto sock = pysock::socket::adopt(int(args.number("fd")));
   const bool text = api == "text-utf8";
   if (text) options.encoding = "utf-8";
@@ -52,7 +53,9 @@ int read_lines(const pysock_bench::arguments& args) {
   const auto start = std::chrono::steady_clock::now();
   if (api == "readline" || text) {
     std::string line;  // reused: readline_into keeps its capacity, like std::getline
-    read_all(stats, [&]() -> std::string_view { return f.readline_into(line) ? std::string_view(line) : std::string_view(); });
+    read_all(stats, [&]() -> std::string_view {
+      return f.readline_into(line) ? std::string_view(line) : std::string_view();
+    });
   } else if (api == "readline_view") {
     read_all(stats, [&] { return f.readline_view(); });
   } else if (api == "getline") {
@@ -68,8 +71,9 @@ int read_lines(const pysock_bench::arguments& args) {
     throw std::invalid_argument("unknown --api " + api);
   }
   const double seconds = pysock_bench::seconds_since(start);
-  std::printf("{\"reader\":\"pysock-%s\",\"lines\":%llu,\"bytes\":%llu,\"xor\":%u,\"seconds\":%.6f}\n",
-              api.c_str(), stats.lines, stats.bytes, stats.xr, seconds);
+  std::printf(
+      "{\"reader\":\"pysock-%s\",\"lines\":%llu,\"bytes\":%llu,\"xor\":%u,\"seconds\":%.6f}\n",
+      api.c_str(), stats.lines, stats.bytes, stats.xr, seconds);
   return 0;
 }
 

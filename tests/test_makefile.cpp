@@ -25,12 +25,14 @@ class xor_socket {
     explicit handle(pysock::socket_io_ref ref) : ref_(std::move(ref)) {}
     std::size_t recv_into(std::span<std::byte> buffer) {
       std::size_t n = ref_.recv_into(buffer);
-      for (std::size_t i = 0; i < n; ++i) buffer[i] ^= std::byte{0x20};
+      for (std::size_t i = 0; i < n; ++i)
+        buffer[i] ^= std::byte{0x20};
       return n;
     }
     std::size_t send(std::span<const std::byte> data) {
       std::vector<std::byte> scrambled(data.begin(), data.end());
-      for (auto& b : scrambled) b ^= std::byte{0x20};
+      for (auto& b : scrambled)
+        b ^= std::byte{0x20};
       return ref_.send(scrambled);
     }
     pysock::timeout gettimeout() const { return ref_.gettimeout(); }
@@ -269,10 +271,12 @@ TEST(MakefileThreaded, ReaderAndWriterOnOneRwFile) {
     }
   });
   std::thread writer([&] {
-    for (int i = 0; i < 100; ++i) f.write("line " + std::to_string(i) + "\n");
+    for (int i = 0; i < 100; ++i)
+      f.write("line " + std::to_string(i) + "\n");
     f.flush();
   });
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(f.readline(), "line " + std::to_string(i) + "\n");
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(f.readline(), "line " + std::to_string(i) + "\n");
   writer.join();
   a.shutdown(pysock::shut::wr);
   echo.join();
