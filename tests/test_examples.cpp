@@ -109,6 +109,9 @@ TEST_F(Example, EchoServerEchoesAndStopsCleanly) {
 TEST_F(Example, EchoServerStopsWithAnIdleClientConnected) {
   echo_server_process server;
   pysock::socket idle = pysock::create_connection("127.0.0.1", server.port(), 10s);
+  // One round trip first: a connection still waiting in the backlog would be reset, not closed.
+  idle.sendall("x");
+  ASSERT_EQ(idle.recv(16), "x");
   const auto start = std::chrono::steady_clock::now();
   const auto result = server.stop();
   EXPECT_EQ(result.exit_code, 0) << result.output;
