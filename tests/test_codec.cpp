@@ -299,6 +299,16 @@ const std::vector<reviewed_case>& reviewed_decoding_cases() {
       {"euc_jp", "strict", "\244"s, ""s,
        "UnicodeDecodeError: 'euc_jp' codec can't decode byte 0xa4 in position 0: incomplete "
        "multibyte sequence"},
+      // glibc reads 0x80..0x8D as C1 controls; CPython rejects them wherever they stand.
+      {"euc_jp", "strict", "\200"s, ""s,
+       "UnicodeDecodeError: 'euc_jp' codec can't decode byte 0x80 in position 0: incomplete "
+       "multibyte sequence"},
+      {"euc_jp", "strict", "\215a"s, ""s,
+       "UnicodeDecodeError: 'euc_jp' codec can't decode byte 0x8d in position 0: illegal "
+       "multibyte sequence"},
+      {"euc_jp", "surrogateescape", "\200"s, "\355\262\200"s, ""},
+      {"euc_jp", "surrogateescape", "a\205b"s, "a\355\262\205b"s, ""},
+      {"euc_jp", "surrogateescape", "\244\200"s, "\355\262\244\355\262\200"s, ""},
       {"gbk", "strict", "\304\343\272\303"s, "\344\275\240\345\245\275"s, ""},
       {"gb2312", "strict", "\304\343\272\303"s, "\344\275\240\345\245\275"s, ""},
       {"gb18030", "strict", "\2010\2010"s, "\302\200"s, ""},

@@ -971,6 +971,9 @@ struct iconv_codec {
   const char* encode_reason;
   bool collects_runs = false;  // an encoding error covers a run of unencodable characters
   bool jis_roman = false;      // restore_ascii_in_jis_roman applies
+  // Bytes glibc decodes but CPython's codec rejects wherever they stand (EUC-JP's C1 controls,
+  // which are never part of a valid EUC-JP sequence either); {0, 0} when there are none.
+  byte_range rejected{0, 0};
   std::size_t decode_growth = 1, encode_growth = 1;  // output bytes per input byte (usually)
 };
 
@@ -1017,6 +1020,7 @@ iconv_codec table_iconv_codec(const codec_entry& entry) {
           .classify = euc ? classify_multibyte_euc : classify_multibyte,
           .encode_reason = "illegal multibyte sequence",
           .jis_roman = entry.module == "shift_jis",
+          .rejected = entry.module == "euc_jp" ? byte_range{0x80, 0x8D} : byte_range{0, 0},
           .decode_growth = 3,
           .encode_growth = 2};
 }
@@ -1111,11 +1115,15 @@ class iconv_decoding {
                      const error_policy& errors) {
     while (pos < object.size()) {
       const std::size_t mark = out.size();
-      const auto stop = converter_.convert(object, pos, out, codec_.decode_growth);
+      // iconv never sees a rejected byte: the conversion stops in front of it.
+      const std::size_t limit = first_rejected(object, pos);
+      const auto stop = converter_.convert(object.substr(0, limit), pos, out, codec_.decode_growth);
       if (codec_.jis_roman) restore_ascii_in_jis_roman(out, mark);
-      if (stop == iconv_converter::stop::done) break;
-      const std::optional<decode_error> error = codec_.classify(
-          codec_.traits.surrogates, object, pos, stop == iconv_converter::stop::incomplete, final);
+      if (pos == object.size()) break;
+      // A sequence cut short by a rejected byte is illegal, not incomplete.
+      const bool incomplete = stop == iconv_converter::stop::incomplete && limit == object.size();
+      const std::optional<decode_error> error =
+          codec_.classify(codec_.traits.surrogates, object, pos, incomplete, final);
       if (!error) break;
       pos = errors.recover(codec_.traits, object, *error, out);
     }
@@ -1125,6 +1133,16 @@ class iconv_decoding {
   void reset() { converter_.reset(); }
 
  private:
+  std::size_t first_rejected(std::string_view object, std::size_t pos) const {
+    const byte_range rejected = codec_.rejected;
+    if (rejected.high == 0) return object.size();
+    for (; pos < object.size(); ++pos) {
+      const unsigned char byte = byte_at(object, pos);
+      if (byte >= rejected.low && byte <= rejected.high) return pos;
+    }
+    return object.size();
+  }
+
   iconv_codec codec_;
   iconv_converter converter_;
 };
