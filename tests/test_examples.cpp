@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <iostream>
 #include <random>
 #include <regex>
 #include <string>
@@ -35,6 +36,7 @@ class echo_server_process {
   }
 
   int port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
 
   // Closes its stdin (the stop request) and returns how it ended.
   pysock_test::child_result stop() {
@@ -91,6 +93,32 @@ void run_clients(int port, int clients, std::size_t bytes_each) {
   EXPECT_EQ(failures, 0);
 }
 
+// Like echo_client, through makefile("rwb"): random-sized writes, a flush, and a read of exactly
+// as many bytes back from the buffered reader.
+void echo_client_through_makefile(int port, std::size_t total, unsigned seed) {
+  std::mt19937 rng(seed);
+  pysock::socket s = pysock::create_connection("127.0.0.1", port, 60s);
+  pysock::io::file f = s.makefile("rwb");
+  for (std::size_t sent = 0; sent < total;) {
+    const std::size_t piece = std::min<std::size_t>(total - sent, 1 + rng() % 40000);
+    const std::string data = random_bytes(piece, rng);
+    f.write(data);
+    f.flush();
+    const auto back = f.read(static_cast<std::ptrdiff_t>(piece));
+    if (!back || *back != data) throw std::runtime_error("echo mismatch through makefile");
+    sent += piece;
+  }
+}
+
+// Waits (bounded) until process `pid` has at most `fds` open.
+bool settles_to(pid_t pid, std::size_t fds) {
+  for (int i = 0; i < 100; ++i) {
+    if (pysock_test::open_fd_count(pid) <= fds) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 class Example : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -117,6 +145,39 @@ TEST_F(Example, EchoServerStopsWithAnIdleClientConnected) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_EQ(idle.recv(16), "");  // the server closed its side
+}
+
+// Issue 8's load test: 200 concurrent clients, 1 MiB each through makefile("rwb"), every byte
+// verified; the server ends with the fds it started with, and its peak RSS is reported.
+TEST_F(Example, EchoServerUnder200ClientsThroughMakefile) {
+  echo_server_process server;
+  const std::size_t fds_idle = pysock_test::open_fd_count(server.pid());
+  constexpr int clients = 200;
+  constexpr std::size_t bytes_each = 1 << 20;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        echo_client_through_makefile(server.port(), bytes_each, static_cast<unsigned>(i));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "client " << i << ": " << e.what();
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(settles_to(server.pid(), fds_idle)) << "the server kept client fds open";
+  std::cout << "200 clients x 1 MiB echoed in " << seconds << " s ("
+            << 2.0 * clients * bytes_each / seconds / 1e6 << " MB/s both ways); server peak RSS "
+            << pysock_test::peak_rss_kib(server.pid()) / 1024 << " MiB\n";
+  const auto result = server.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
 TEST_F(Example, FdPassing) {

@@ -47,6 +47,7 @@ class child_process {
   // The next line of its stdout without the newline; nullopt at EOF or after `limit`.
   std::optional<std::string> read_line(std::chrono::milliseconds limit = std::chrono::seconds(10));
   void close_stdin();
+  pid_t pid() const noexcept { return pid_; }
   // Waits for it to exit; the result as run_command reports it (output: what was not read yet).
   child_result wait(std::chrono::milliseconds limit = std::chrono::seconds(30));
 
@@ -57,6 +58,10 @@ class child_process {
   std::string pending_;
   bool reaped_ = false;
 };
+
+// How many fds process `pid` has open, and its peak resident set in KiB (VmHWM).
+std::size_t open_fd_count(pid_t pid);
+std::size_t peak_rss_kib(pid_t pid);
 
 // How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
 // otherwise "python3" (with a warning on stderr, once).
