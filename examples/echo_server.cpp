@@ -51,7 +51,9 @@ settings parse(int argc, char** argv) {
 class echo_server {
  public:
   explicit echo_server(const settings& s)
-      : listener_(pysock::create_server(pysock::inet_address{s.host, s.port})),
+      // A deep backlog: with Python's default (128) a burst of clients overflows the accept
+      // queue, and Linux then drops handshakes and resets the connections it gave up on.
+      : listener_(pysock::create_server(pysock::inet_address{s.host, s.port}, {.backlog = 1024})),
         idle_timeout_(s.idle_timeout) {
     // The listener wakes up regularly so that a stop request is seen without a signal race.
     listener_.settimeout(poll_interval);
