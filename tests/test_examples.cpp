@@ -1,7 +1,10 @@
 // The example programs, driven as a user would run them.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <regex>
@@ -178,6 +181,56 @@ TEST_F(Example, EchoServerUnder200ClientsThroughMakefile) {
             << pysock_test::peak_rss_kib(server.pid()) / 1024 << " MiB\n";
   const auto result = server.stop();
   EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+// http_get against CPython's http.server: Content-Length and chunked bodies, and a 404.
+TEST_F(Example, HttpGetAgainstPythonHttpServer) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pysock-http-" + std::to_string(::getpid()));
+  std::filesystem::create_directory(dir);
+  std::mt19937 rng(5);
+  const std::string content = random_bytes(300000, rng);
+  std::ofstream(dir / "blob.bin", std::ios::binary) << content;
+  child_process server({"/bin/sh", "-c",
+                        "exec env " + pysock_test::python_command() + " -u " + PYSOCK_SOURCE_DIR +
+                            "/tests/examples/http_server.py " + dir.string()});
+  const auto line = server.read_line(30s);
+  ASSERT_TRUE(line && line->rfind("port ", 0) == 0) << line.value_or("<no output>");
+  const std::string port = line->substr(5);
+  auto get = [&](const std::string& path) {
+    const std::string body = (dir / "body.out").string();
+    const auto result = pysock_test::run_command(examples_dir + "/http_get 127.0.0.1 " + port +
+                                                 " " + path + " > " + body);
+    std::ifstream in(body, std::ios::binary);
+    return std::pair(result, std::string(std::istreambuf_iterator<char>(in), {}));
+  };
+  const auto [plain, plain_body] = get("/blob.bin");
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_NE(plain.output.find("HTTP/1.1 200 OK"), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find("content-length: 300000"), std::string::npos) << plain.output;
+  EXPECT_TRUE(plain_body == content) << "Content-Length body differs";
+  const auto [chunked, chunked_body] = get("/chunked/blob.bin");
+  EXPECT_EQ(chunked.exit_code, 0) << chunked.output;
+  EXPECT_NE(chunked.output.find("transfer-encoding: chunked"), std::string::npos);
+  EXPECT_TRUE(chunked_body == content) << "chunked body differs";
+  const auto [missing, missing_body] = get("/nothing-here");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find(" 404 "), std::string::npos) << missing.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(Example, TlsLikeSocketThroughMakefile) {
+  const auto result = pysock_test::run_command(examples_dir + "/tls_like");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("on the wire: 21 bytes, unreadable"), std::string::npos);
+  EXPECT_NE(result.output.find("tls_like: ok"), std::string::npos) << result.output;
+}
+
+TEST_F(Example, QuickstartPassesAndCleansUp) {
+  const auto result = pysock_test::run_command(examples_dir + "/quickstart");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("quickstart: all checks passed"), std::string::npos);
+  EXPECT_NE(result.output.find("finalize at exit removed"), std::string::npos) << result.output;
 }
 
 TEST_F(Example, FdPassing) {
