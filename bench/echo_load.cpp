@@ -7,7 +7,6 @@
 // back and checking it, and after each piece times one line round trip (write, flush,
 // readline). Prints one JSON line: throughput, round-trip percentiles, the server's fds before
 // and after and the peak RSS of both processes. Exits non-zero on any error or leaked fd.
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -26,6 +25,7 @@
 
 #include "cli.hpp"
 #include "pysock/pysock.hpp"
+#include "support/proc_stats.hpp"
 
 extern char** environ;
 
@@ -93,24 +93,6 @@ class server_process {
   int port_ = 0;
 };
 
-std::size_t open_fds(pid_t pid) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/fd";
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return 0;
-  std::size_t count = 0;
-  while (const dirent* entry = ::readdir(dir))
-    count += entry->d_name[0] != '.';
-  ::closedir(dir);
-  return count;
-}
-
-std::size_t peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
-  return 0;
-}
-
 struct client_result {
   std::vector<double> round_trips_us;
   std::string error;
@@ -163,7 +145,7 @@ int main(int argc, char** argv) try {
   const auto seed = static_cast<std::uint64_t>(args.number("seed", 1));
 
   server_process server(args.text("server"));
-  const std::size_t fds_before = open_fds(server.pid());
+  const std::size_t fds_before = pysock_test::open_fd_count(server.pid());
   std::vector<client_result> results(static_cast<std::size_t>(clients));
   const auto start = clock_type::now();
   std::vector<std::thread> threads;
@@ -176,12 +158,12 @@ int main(int argc, char** argv) try {
   const double seconds = pysock_bench::seconds_since(start);
 
   // Every client closed its socket; the server must get back to where it started.
-  std::size_t fds_after = open_fds(server.pid());
+  std::size_t fds_after = pysock_test::open_fd_count(server.pid());
   for (int i = 0; i < 100 && fds_after > fds_before; ++i) {
     std::this_thread::sleep_for(50ms);
-    fds_after = open_fds(server.pid());
+    fds_after = pysock_test::open_fd_count(server.pid());
   }
-  const std::size_t server_rss = peak_rss_kib(server.pid());
+  const std::size_t server_rss = pysock_test::peak_rss_kib(server.pid());
   const int server_exit = server.stop();
 
   std::vector<double> round_trips;
@@ -199,7 +181,7 @@ int main(int argc, char** argv) try {
       "\"client_peak_rss_mib\":%.1f,\"server_exit\":%d,\"errors\":%zu,\"first_error\":%s}\n",
       clients, bytes_each, seconds, moved / seconds / 1e6, round_trips.size(),
       percentile(round_trips, 0.5), percentile(round_trips, 0.99), fds_before, fds_after,
-      server_rss / 1024.0, peak_rss_kib(::getpid()) / 1024.0, server_exit, errors,
+      server_rss / 1024.0, pysock_test::peak_rss_kib(::getpid()) / 1024.0, server_exit, errors,
       pysock_bench::json_string(first_error).c_str());
   return errors == 0 && fds_after <= fds_before && server_exit == 0 ? 0 : 1;
 } catch (const std::exception& e) {

@@ -133,23 +133,25 @@ blocking_io_error::blocking_io_error(int errno_value, std::string strerror,
 timeout_error::timeout_error()
     : os_error(std::make_error_code(std::errc::timed_out), "timed out", std::nullopt) {}
 
-unicode_decode_error::unicode_decode_error(std::string encoding, std::string object,
-                                           std::size_t start, std::size_t end, std::string reason)
-    : value_error(decode_error_text(encoding, object, start, end, reason)),
+unicode_error::unicode_error(std::string message, std::string encoding, std::string object,
+                             std::size_t start, std::size_t end, std::string reason)
+    : value_error(std::move(message)),
       encoding_(std::move(encoding)),
       object_(std::move(object)),
       start_(start),
       end_(end),
       reason_(std::move(reason)) {}
 
+unicode_decode_error::unicode_decode_error(std::string encoding, std::string object,
+                                           std::size_t start, std::size_t end, std::string reason)
+    // Arguments are evaluated in any order: the message is built from copies, never moved-from.
+    : unicode_error(decode_error_text(encoding, object, start, end, reason), encoding, object,
+                    start, end, reason) {}
+
 unicode_encode_error::unicode_encode_error(std::string encoding, std::string object,
                                            std::size_t start, std::size_t end, std::string reason)
-    : value_error(encode_error_text(encoding, object, start, end, reason)),
-      encoding_(std::move(encoding)),
-      object_(std::move(object)),
-      start_(start),
-      end_(end),
-      reason_(std::move(reason)) {}
+    : unicode_error(encode_error_text(encoding, object, start, end, reason), encoding, object,
+                    start, end, reason) {}
 
 namespace {
 

@@ -167,6 +167,8 @@ TEST(UnicodeErrors, AreValueErrors) {
   EXPECT_THROW(throw unicode_decode_error("utf-8", "\xff", 0, 1, "invalid start byte"),
                value_error);
   EXPECT_THROW(throw unicode_encode_error("ascii", "\xc3\xa9", 0, 1, "r"), std::invalid_argument);
+  EXPECT_THROW(throw unicode_decode_error("ascii", "\xff", 0, 1, "r"), unicode_error);
+  EXPECT_THROW(throw unicode_encode_error("ascii", "\xc3\xa9", 0, 1, "r"), unicode_error);
 }
 
 TEST(ExceptionGroup, HoldsAttemptsInOrder) {

@@ -122,17 +122,21 @@ class value_error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// UnicodeError's two halves. Both carry the codec's facts; what() is Python's str(e), e.g.
+// UnicodeError: what a codec failed on. what() is Python's str(e), e.g.
 // "'utf-8' codec can't decode byte 0xff in position 3: invalid start byte".
-class unicode_decode_error : public value_error {
+class unicode_error : public value_error {
  public:
-  unicode_decode_error(std::string encoding, std::string object, std::size_t start, std::size_t end,
-                       std::string reason);
   const std::string& encoding() const noexcept { return encoding_; }
-  const std::string& object() const noexcept { return object_; }  // the bytes being decoded
+  // The bytes being decoded, or the UTF-8 text being encoded.
+  const std::string& object() const noexcept { return object_; }
+  // Byte offsets into object() when decoding; code point offsets when encoding, as in Python.
   std::size_t start() const noexcept { return start_; }
   std::size_t end() const noexcept { return end_; }
   const std::string& reason() const noexcept { return reason_; }
+
+ protected:
+  unicode_error(std::string message, std::string encoding, std::string object, std::size_t start,
+                std::size_t end, std::string reason);
 
  private:
   std::string encoding_, object_;
@@ -140,21 +144,16 @@ class unicode_decode_error : public value_error {
   std::string reason_;
 };
 
-class unicode_encode_error : public value_error {
+class unicode_decode_error : public unicode_error {
  public:
-  // `object` is the UTF-8 text being encoded; start and end count code points, as in Python.
+  unicode_decode_error(std::string encoding, std::string object, std::size_t start, std::size_t end,
+                       std::string reason);
+};
+
+class unicode_encode_error : public unicode_error {
+ public:
   unicode_encode_error(std::string encoding, std::string object, std::size_t start, std::size_t end,
                        std::string reason);
-  const std::string& encoding() const noexcept { return encoding_; }
-  const std::string& object() const noexcept { return object_; }
-  std::size_t start() const noexcept { return start_; }
-  std::size_t end() const noexcept { return end_; }
-  const std::string& reason() const noexcept { return reason_; }
-
- private:
-  std::string encoding_, object_;
-  std::size_t start_, end_;
-  std::string reason_;
 };
 
 // LookupError: an unknown encoding or error handler name.

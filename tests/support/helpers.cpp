@@ -186,25 +186,6 @@ child_result child_process::wait(std::chrono::milliseconds limit) {
   return result;
 }
 
-std::size_t open_fd_count(pid_t pid) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/fd";
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) throw std::runtime_error("cannot list " + path);
-  std::size_t count = 0;
-  while (const dirent* entry = ::readdir(dir))
-    count += entry->d_name[0] != '.';
-  ::closedir(dir);
-  return count;
-}
-
-std::size_t peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
-  }
-  throw std::runtime_error("no VmHWM for pid " + std::to_string(pid));
-}
-
 std::pair<pysock::socket, pysock::socket> tcp_pair() {
   pysock::socket listener;
   listener.bind(pysock::inet_address{"127.0.0.1", 0});

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "pysock/socket.hpp"
+#include "support/proc_stats.hpp"
 
 namespace pysock_test {
 
@@ -58,10 +59,6 @@ class child_process {
   std::string pending_;
   bool reaped_ = false;
 };
-
-// How many fds process `pid` has open, and its peak resident set in KiB (VmHWM).
-std::size_t open_fd_count(pid_t pid);
-std::size_t peak_rss_kib(pid_t pid);
 
 // How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
 // otherwise "python3" (with a warning on stderr, once).
