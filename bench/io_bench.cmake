@@ -1,6 +1,6 @@
 # W1 line readers and the W3 small writer over makefile() (issue 6 targets).
-pysock_add_bench(pysock-line-reader ${CMAKE_CURRENT_LIST_DIR}/line_reader.cpp)
-pysock_add_bench(pysock-small-writer ${CMAKE_CURRENT_LIST_DIR}/small_writer.cpp)
+pysock_add_bench(pysock-line-reader line_reader.cpp)
+pysock_add_bench(pysock-small-writer small_writer.cpp)
 
 if(PYSOCK_TEST)
   find_package(Python3 3.11 COMPONENTS Interpreter)

@@ -11,7 +11,7 @@
 #include <istream>
 #include <string>
 
-#include "args.hpp"
+#include "cli.hpp"
 #include "pysock/io/streambuf.hpp"
 #include "pysock/makefile.hpp"
 
@@ -38,22 +38,24 @@ void read_all(line_stats& stats, NextLine next) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const std::string api = pysock_bench::arg(argc, argv, "api", "readline");
-  const auto fd = int(pysock_bench::int_arg(argc, argv, "fd", -1));
+int read_lines(const pysock_bench::arguments& args) {
+  const std::string api = args.text("api");
   pysock::makefile_options options;
-  if (auto b = pysock_bench::arg(argc, argv, "buffering"); !b.empty()) options.buffering = std::stoi(b);
-  auto sock = pysock::socket::adopt(fd);
+  if (auto buffering = args.number("buffering", -1); buffering >= 0)
+    options.buffering = int(buffering);
+  auto sock = pysock::socket::adopt(int(args.number("fd")));
   const bool text = api == "text-utf8";
   if (text) options.encoding = "utf-8";
   auto f = sock.makefile(text ? "r" : "rb", options);
   line_stats stats;
   std::puts("ready");
   std::fflush(stdout);
-  const double t0 = pysock_bench::now();
+  const auto start = std::chrono::steady_clock::now();
   if (api == "readline" || text) {
     std::string line;  // reused: readline_into keeps its capacity, like std::getline
-    read_all(stats, [&]() -> std::string_view { return f.readline_into(line) ? std::string_view(line) : std::string_view(); });
+    read_all(stats, [&]() -> std::string_view {
+      return f.readline_into(line) ? std::string_view(line) : std::string_view();
+    });
   } else if (api == "readline_view") {
     read_all(stats, [&] { return f.readline_view(); });
   } else if (api == "getline") {
@@ -66,11 +68,15 @@ int main(int argc, char** argv) {
       stats.add(line.empty() ? '\n' : line[0], line.size() + (had_newline ? 1 : 0));
     }
   } else {
-    std::fprintf(stderr, "unknown --api %s\n", api.c_str());
-    return 2;
+    throw std::invalid_argument("unknown --api " + api);
   }
-  const double seconds = pysock_bench::now() - t0;
-  std::printf("{\"reader\":\"pysock-%s\",\"lines\":%llu,\"bytes\":%llu,\"xor\":%u,\"seconds\":%.6f}\n",
-              api.c_str(), stats.lines, stats.bytes, stats.xr, seconds);
+  const double seconds = pysock_bench::seconds_since(start);
+  std::printf(
+      "{\"reader\":\"pysock-%s\",\"lines\":%llu,\"bytes\":%llu,\"xor\":%u,\"seconds\":%.6f}\n",
+      api.c_str(), stats.lines, stats.bytes, stats.xr, seconds);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return pysock_bench::run([&] { return read_lines(pysock_bench::arguments(argc, argv)); });
 }

@@ -52,6 +52,8 @@ io::file socket::makefile(std::string_view mode, makefile_options options) {
   return pysock::makefile(*this, mode, std::move(options));
 }
 
-io::file socket::makefile(std::string_view mode) { return pysock::makefile(*this, mode); }
+io::file socket::makefile(std::string_view mode) {
+  return pysock::makefile(*this, mode);
+}
 
 }  // namespace pysock

@@ -23,8 +23,8 @@ std::shared_ptr<mock_raw> raw_of(std::vector<opt> reads) {
 }  // namespace
 
 TEST(BufferedReader, ReadNonBlockingVector) {
-  buffered_reader r(raw_of({"abc", "d", std::nullopt, "efg", std::nullopt, std::nullopt,
-                            std::nullopt}));
+  buffered_reader r(
+      raw_of({"abc", "d", std::nullopt, "efg", std::nullopt, std::nullopt, std::nullopt}));
   EXPECT_EQ(r.read(6), opt("abcd"));
   EXPECT_EQ(r.read(1), opt("e"));
   EXPECT_EQ(r.read(), opt("fg"));
@@ -128,8 +128,9 @@ TEST(BufferedReader, ErrorsOnClosedAndBadArguments) {
   EXPECT_THROW(r.read(-2), pysock::value_error);
   r.close();
   EXPECT_TRUE(raw->closed());
-  for (auto call : {+[](buffered_reader& b) { b.read(1); }, +[](buffered_reader& b) { b.peek(); },
-                    +[](buffered_reader& b) { b.read1(); }, +[](buffered_reader& b) { b.readline(); }}) {
+  for (auto call :
+       {+[](buffered_reader& b) { b.read(1); }, +[](buffered_reader& b) { b.peek(); },
+        +[](buffered_reader& b) { b.read1(); }, +[](buffered_reader& b) { b.readline(); }}) {
     EXPECT_THROW(call(r), pysock::value_error);
   }
   EXPECT_THROW(buffered_reader(raw_of({}), 0), pysock::value_error);

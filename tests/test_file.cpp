@@ -33,7 +33,8 @@ TEST(File, LinesRangeAndViews) {
   EXPECT_EQ(f.readline_view(), "one\n");
   EXPECT_EQ(f.read_view(2), "tw");
   std::vector<std::string> rest;
-  for (auto& line : f.lines()) rest.push_back(line);
+  for (auto& line : f.lines())
+    rest.push_back(line);
   EXPECT_EQ(rest, (std::vector<std::string>{"o\n", "three\n", "four"}));
   f.close();
   EXPECT_THROW(f.lines().begin(), pysock::value_error);

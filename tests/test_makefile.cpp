@@ -25,12 +25,14 @@ class xor_socket {
     explicit handle(pysock::socket_io_ref ref) : ref_(std::move(ref)) {}
     std::size_t recv_into(std::span<std::byte> buffer) {
       std::size_t n = ref_.recv_into(buffer);
-      for (std::size_t i = 0; i < n; ++i) buffer[i] ^= std::byte{0x20};
+      for (std::size_t i = 0; i < n; ++i)
+        buffer[i] ^= std::byte{0x20};
       return n;
     }
     std::size_t send(std::span<const std::byte> data) {
       std::vector<std::byte> scrambled(data.begin(), data.end());
-      for (auto& b : scrambled) b ^= std::byte{0x20};
+      for (auto& b : scrambled)
+        b ^= std::byte{0x20};
       return ref_.send(scrambled);
     }
     pysock::timeout gettimeout() const { return ref_.gettimeout(); }
@@ -269,11 +271,42 @@ TEST(MakefileThreaded, ReaderAndWriterOnOneRwFile) {
     }
   });
   std::thread writer([&] {
-    for (int i = 0; i < 100; ++i) f.write("line " + std::to_string(i) + "\n");
+    for (int i = 0; i < 100; ++i)
+      f.write("line " + std::to_string(i) + "\n");
     f.flush();
   });
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(f.readline(), "line " + std::to_string(i) + "\n");
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(f.readline(), "line " + std::to_string(i) + "\n");
   writer.join();
   a.shutdown(pysock::shut::wr);
   echo.join();
+}
+
+TEST(Makefile, UnicodeFileObjectScenariosOverTcp) {
+  // UnicodeRead/Write/ReadWriteFileObjectClassTestCase: text on either side, newline="".
+  const std::string msg = "Michael Gilfix was here\xe1\x88\xb4\r\n";
+  struct sides {
+    const char* read_mode;
+    const char* write_mode;
+  };
+  for (auto [read_mode, write_mode] : {sides{"r", "wb"}, sides{"rb", "w"}, sides{"r", "w"}}) {
+    auto [a, b] = pysock_test::tcp_pair();
+    auto read_file = a.makefile(read_mode, {.encoding = "utf-8", .newline = ""});
+    auto write_file = b.makefile(write_mode, {.encoding = "utf-8", .newline = ""});
+    write_file.write(msg);
+    write_file.flush();
+    EXPECT_EQ(read_file.readline(), msg) << read_mode << write_mode;
+    EXPECT_EQ(read_file.mode(), read_mode);
+    EXPECT_EQ(read_file.name(), a.fileno());
+  }
+}
+
+TEST(Makefile, ClosingAFileThatReadNothingLeavesTheDataInTheSocket) {
+  auto [a, b] = pysock_test::tcp_pair();
+  auto read_file = a.makefile("rb");
+  b.sendall("message");
+  read_file.close();
+  EXPECT_EQ(a.recv(7), "message");
+  a.close();
+  EXPECT_THROW(a.getsockname(), pysock::os_error);
 }

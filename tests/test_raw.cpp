@@ -117,8 +117,7 @@ TEST(SocketIO, CloseReleasesTheReferenceExactlyOnce) {
 }
 
 TEST(RawIOBase, ReadallAndReadValidation) {
-  auto raw = std::make_shared<pysock_test::mock_raw>(
-      std::vector<opt>{"a", std::nullopt, "b"});
+  auto raw = std::make_shared<pysock_test::mock_raw>(std::vector<opt>{"a", std::nullopt, "b"});
   EXPECT_EQ(raw->readall(), opt("a"));  // data before a would-block is returned
   EXPECT_EQ(raw->read(5), opt("b"));
   EXPECT_EQ(raw->read(), opt(""));

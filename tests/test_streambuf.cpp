@@ -13,7 +13,8 @@ using pysock::socket;
 TEST(Streambuf, GetlineAndReadlineInterleaveWithoutLosingAByte) {
   auto [a, b] = pysock_test::unix_pair();
   std::string sent;
-  for (int i = 0; i < 2000; ++i) sent += "line " + std::to_string(i) + "\n";
+  for (int i = 0; i < 2000; ++i)
+    sent += "line " + std::to_string(i) + "\n";
   b.sendall(sent);
   b.shutdown(pysock::shut::wr);
   auto f = a.makefile("rb", {.buffering = 64});

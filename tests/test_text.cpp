@@ -21,7 +21,8 @@ std::unique_ptr<pysock::io::buffered_reader> reader_of(std::string data, std::si
 
 std::string decode_bytewise(incremental_newline_decoder& d, std::string_view input) {
   std::string out;
-  for (char c : input) out += d.decode(std::string_view(&c, 1));
+  for (char c : input)
+    out += d.decode(std::string_view(&c, 1));
   return out;
 }
 
@@ -85,12 +86,12 @@ TEST(TextIOWrapper, ReadingByNewlineMode) {
     std::optional<std::string> newline;
     lines_t expected;
   };
-  for (const auto& [newline, expected] : std::vector<vector_case>{
-           {std::nullopt, {"unix\n", "windows\n", "os9\n", "last\n", "nonl"}},
-           {"", {"unix\n", "windows\r\n", "os9\r", "last\n", "nonl"}},
-           {"\n", {"unix\n", "windows\r\n", "os9\rlast\n", "nonl"}},
-           {"\r\n", {"unix\nwindows\r\n", "os9\rlast\nnonl"}},
-           {"\r", {"unix\nwindows\r", "\nos9\r", "last\nnonl"}}}) {
+  for (const auto& [newline, expected] :
+       std::vector<vector_case>{{std::nullopt, {"unix\n", "windows\n", "os9\n", "last\n", "nonl"}},
+                                {"", {"unix\n", "windows\r\n", "os9\r", "last\n", "nonl"}},
+                                {"\n", {"unix\n", "windows\r\n", "os9\rlast\n", "nonl"}},
+                                {"\r\n", {"unix\nwindows\r\n", "os9\rlast\nnonl"}},
+                                {"\r", {"unix\nwindows\r", "\nos9\r", "last\nnonl"}}}) {
     for (std::size_t size = 1; size < 10; ++size) {
       text_io_wrapper t(reader_of(input, size), "utf-8", {}, newline);
       t.set_chunk_size(size);
@@ -102,8 +103,8 @@ TEST(TextIOWrapper, ReadingByNewlineMode) {
 TEST(TextIOWrapper, NewlineCrVectorWithNul) {
   text_io_wrapper t(reader_of(std::string("AAA\nBB\0B\nCCC\rDDD\rEEE\r\nFFF\r\nGGG", 30)), "utf-8",
                     {}, "\r");
-  EXPECT_EQ(t.readlines(), (lines_t{"AAA\nBB" + std::string(1, '\0') + "B\nCCC\r", "DDD\r",
-                                    "EEE\r", "\nFFF\r", "\nGGG"}));
+  EXPECT_EQ(t.readlines(), (lines_t{"AAA\nBB" + std::string(1, '\0') + "B\nCCC\r", "DDD\r", "EEE\r",
+                                    "\nFFF\r", "\nGGG"}));
 }
 
 TEST(TextIOWrapper, ReadlineLimitCountsCodePointsAndCutsCrlf) {
@@ -139,12 +140,12 @@ TEST(TextIOWrapper, WritingByNewlineMode) {
     std::optional<std::string> newline;
     std::string expected;
   };
-  for (const auto& [newline, expected] : std::vector<vector_case>{
-           {"", "AAA\nBBB\nCCC\nX\rY\r\nZ"},
-           {"\n", "AAA\nBBB\nCCC\nX\rY\r\nZ"},
-           {std::nullopt, "AAA\nBBB\nCCC\nX\rY\r\nZ"},
-           {"\r", "AAA\rBBB\rCCC\rX\rY\r\rZ"},
-           {"\r\n", "AAA\r\nBBB\r\nCCC\r\nX\rY\r\r\nZ"}}) {
+  for (const auto& [newline, expected] :
+       std::vector<vector_case>{{"", "AAA\nBBB\nCCC\nX\rY\r\nZ"},
+                                {"\n", "AAA\nBBB\nCCC\nX\rY\r\nZ"},
+                                {std::nullopt, "AAA\nBBB\nCCC\nX\rY\r\nZ"},
+                                {"\r", "AAA\rBBB\rCCC\rX\rY\r\rZ"},
+                                {"\r\n", "AAA\r\nBBB\r\nCCC\r\nX\rY\r\r\nZ"}}) {
     auto raw = std::make_shared<mock_raw>();
     text_io_wrapper t(std::make_unique<pysock::io::buffered_writer>(raw), "utf-8", {}, newline);
     EXPECT_EQ(t.write("AAA\nB"), 5u);
@@ -180,7 +181,9 @@ TEST(TextIOWrapper, EncodingErrorsAndArguments) {
   EXPECT_EQ(*replace.read(), "abc\n\xef\xbf\xbd\n");
   auto raw = std::make_shared<mock_raw>();
   text_io_wrapper latin(std::make_unique<pysock::io::buffered_writer>(raw), "ascii", "replace");
-  latin.write("abc\xc3\xbf" "def\n");
+  latin.write(
+      "abc\xc3\xbf"
+      "def\n");
   latin.flush();
   EXPECT_EQ(raw->written, "abc?def\n");
   EXPECT_THROW(text_io_wrapper(reader_of(""), "utf-8", {}, "x"), pysock::value_error);

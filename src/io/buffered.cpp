@@ -103,8 +103,11 @@ void buffered_reader::reset() noexcept {
 // Moves everything from min(base_, pos_) on to `to` (the front of this or a new buffer).
 void buffered_reader::move_data(char* to) noexcept {
   std::size_t from = std::min(base_, pos_);
-  if (to != buffer_.get() + from) std::memmove(to, buffer_.get() + from, reserve_end_ - from);
-  for (auto* offset : {&base_, &pos_, &end_, &reserve_begin_, &reserve_end_}) *offset -= from;
+  if (reserve_end_ > from && to != buffer_.get() + from) {
+    std::memmove(to, buffer_.get() + from, reserve_end_ - from);
+  }
+  for (auto* offset : {&base_, &pos_, &end_, &reserve_begin_, &reserve_end_})
+    *offset -= from;
 }
 
 void buffered_reader::make_room(std::size_t room) {
@@ -204,7 +207,9 @@ std::optional<std::string> buffered_reader::read_generic(std::size_t n) {
   return out;
 }
 
-std::string buffered_reader::read1(std::ptrdiff_t n) { return std::string(read1_view(n)); }
+std::string buffered_reader::read1(std::ptrdiff_t n) {
+  return std::string(read1_view(n));
+}
 
 // With an empty buffer, one raw read of n bytes (not capped at buffer_size, as in C).
 std::string_view buffered_reader::read1_view(std::ptrdiff_t n) {
@@ -236,7 +241,9 @@ void buffered_reader::reclaim() noexcept {
   if (auto* borrower = std::exchange(borrower_, nullptr)) borrower->give_back();
 }
 
-std::string buffered_reader::peek(std::ptrdiff_t) { return std::string(peek_view()); }
+std::string buffered_reader::peek(std::ptrdiff_t) {
+  return std::string(peek_view());
+}
 
 std::optional<std::size_t> buffered_reader::readinto(std::span<std::byte> buffer) {
   return readinto_generic(buffer, false);
@@ -297,8 +304,8 @@ std::string_view buffered_reader::readline_view(std::ptrdiff_t limit) {
   std::size_t scanned = pos_;
   for (;;) {
     std::size_t stop = end_ - pos_ > max ? pos_ + max : end_;
-    if (auto* nl = static_cast<const char*>(
-            std::memchr(buffer_.get() + scanned, '\n', stop - scanned))) {
+    if (auto* nl =
+            static_cast<const char*>(std::memchr(buffer_.get() + scanned, '\n', stop - scanned))) {
       return take(std::size_t(nl - (buffer_.get() + pos_)) + 1);
     }
     if (stop - pos_ == max) return take(max);
@@ -345,10 +352,6 @@ buffered_writer::~buffered_writer() {
 void buffered_writer::after_close() noexcept {
   buffer_.clear();
   buffer_.shrink_to_fit();
-}
-
-std::optional<std::size_t> buffered_writer::write(std::string_view data) {
-  return write_bytes(std::as_bytes(std::span(data.data(), data.size())));
 }
 
 std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {

@@ -10,14 +10,22 @@ namespace {
 constexpr std::string_view closed_file = "I/O operation on closed file.";
 }
 
-std::optional<std::string> io_base::read(std::ptrdiff_t) { throw unsupported_operation("read"); }
-std::string io_base::read1(std::ptrdiff_t) { throw unsupported_operation("read1"); }
-std::string io_base::peek(std::ptrdiff_t) { no_attribute("peek"); }
+std::optional<std::string> io_base::read(std::ptrdiff_t) {
+  throw unsupported_operation("read");
+}
+std::string io_base::read1(std::ptrdiff_t) {
+  throw unsupported_operation("read1");
+}
+std::string io_base::peek(std::ptrdiff_t) {
+  no_attribute("peek");
+}
 // BufferedIOBase.readinto is read() into the buffer: unsupported as "read".
 std::optional<std::size_t> io_base::readinto(std::span<std::byte>) {
   throw unsupported_operation("read");
 }
-std::optional<std::size_t> io_base::write(std::string_view) { throw unsupported_operation("write"); }
+std::optional<std::size_t> io_base::write(std::string_view) {
+  throw unsupported_operation("write");
+}
 
 // IOBase.readline over read(1) (or over peek when the layer has it, see buffered.cpp).
 std::string io_base::readline(std::ptrdiff_t limit) {
@@ -56,17 +64,34 @@ std::vector<std::string> io_base::readlines(std::ptrdiff_t hint) {
 
 void io_base::writelines(std::span<const std::string> lines) {
   check_closed();
-  for (const auto& line : lines) write(line);
+  for (const auto& line : lines)
+    write(line);
 }
 
-void io_base::flush() { check_closed(); }
-int io_base::fileno() const { throw unsupported_operation("fileno"); }
-int io_base::name() const { no_attribute("name"); }
-std::string io_base::mode() const { no_attribute("mode"); }
-std::string io_base::encoding() const { no_attribute("encoding"); }
-std::string io_base::errors() const { no_attribute("errors"); }
-newlines_seen io_base::newlines() const { no_attribute("newlines"); }
-bool io_base::line_buffering() const { no_attribute("line_buffering"); }
+void io_base::flush() {
+  check_closed();
+}
+int io_base::fileno() const {
+  throw unsupported_operation("fileno");
+}
+int io_base::name() const {
+  no_attribute("name");
+}
+std::string io_base::mode() const {
+  no_attribute("mode");
+}
+std::string io_base::encoding() const {
+  no_attribute("encoding");
+}
+std::string io_base::errors() const {
+  no_attribute("errors");
+}
+newlines_seen io_base::newlines() const {
+  no_attribute("newlines");
+}
+bool io_base::line_buffering() const {
+  no_attribute("line_buffering");
+}
 
 void io_base::no_attribute(std::string_view attribute) const {
   throw attribute_error("'" + std::string(class_name()) + "' object has no attribute '" +
@@ -112,8 +137,6 @@ std::optional<std::string> raw_io::readall() {
   return all;
 }
 
-std::string raw_io::readline(std::ptrdiff_t limit) { return io_base::readline(limit); }
-
 std::optional<std::size_t> raw_io::write(std::string_view data) {
   return write_bytes(std::as_bytes(std::span(data.data(), data.size())));
 }
@@ -132,8 +155,12 @@ bool is_would_block(const os_error& e) noexcept {
   return code && (*code == EAGAIN || *code == EWOULDBLOCK);
 }
 
-void raise_timed_out_object() { throw os_error(std::string("cannot read from timed out object")); }
-void raise_closed_socket() { throw value_error("I/O operation on closed socket."); }
+void raise_timed_out_object() {
+  throw os_error(std::string("cannot read from timed out object"));
+}
+void raise_closed_socket() {
+  throw value_error("I/O operation on closed socket.");
+}
 
 }  // namespace detail
 }  // namespace pysock::io

@@ -3,7 +3,6 @@
 // character, so lines are found with memchr on bytes; only sizes are counted in code points.
 #include "pysock/io/text.hpp"
 
-
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -13,7 +12,9 @@ namespace pysock::io {
 
 namespace {
 
-bool is_lead_byte(char c) noexcept { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+bool is_lead_byte(char c) noexcept {
+  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+}
 
 std::size_t count_code_points(std::string_view text) noexcept {
   return std::size_t(std::count_if(text.begin(), text.end(), is_lead_byte));
@@ -150,8 +151,8 @@ text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string en
   if (buffer_->readable()) {
     auto decoder = make_incremental_decoder(encoding_, errors_);
     if (read_universal_) {
-      nl_decoder_ = std::make_unique<incremental_newline_decoder>(std::move(decoder),
-                                                                  read_translate_);
+      nl_decoder_ =
+          std::make_unique<incremental_newline_decoder>(std::move(decoder), read_translate_);
     } else {
       decoder_ = std::move(decoder);
     }
@@ -177,7 +178,9 @@ void text_io_wrapper::set_chunk_size(std::size_t size) {
   chunk_size_ = size;
 }
 
-bool text_io_wrapper::seekable() const { return buffer_->seekable(); }
+bool text_io_wrapper::seekable() const {
+  return buffer_->seekable();
+}
 
 std::string text_io_wrapper::mode() const {
   if (!mode_) no_attribute("mode");
@@ -192,8 +195,12 @@ std::size_t text_io_wrapper::length_of(std::string_view line) const {
   return count_code_points(line);
 }
 
-std::string text_io_wrapper::read1(std::ptrdiff_t) { no_attribute("read1"); }
-std::string text_io_wrapper::peek(std::ptrdiff_t) { no_attribute("peek"); }
+std::string text_io_wrapper::read1(std::ptrdiff_t) {
+  no_attribute("read1");
+}
+std::string text_io_wrapper::peek(std::ptrdiff_t) {
+  no_attribute("peek");
+}
 std::optional<std::size_t> text_io_wrapper::readinto(std::span<std::byte>) {
   no_attribute("readinto");
 }
@@ -321,8 +328,8 @@ bool text_io_wrapper::readline_into(std::string& line, std::ptrdiff_t limit) {
   reclaim();
   check_closed();
   write_pending();
-  line.clear();               // set aside so far
-  std::size_t chunked = 0;    // its length in code points
+  line.clear();             // set aside so far
+  std::size_t chunked = 0;  // its length in code points
   for (;;) {
     while (decoded_pos_ == decoded_.size()) {
       check_readable_text();
@@ -381,8 +388,7 @@ std::optional<std::size_t> text_io_wrapper::write(std::string_view text) {
     }
     text = translated;
   }
-  const bool need_flush =
-      line_buffering_ && (has_lf || text.find('\r') != std::string_view::npos);
+  const bool need_flush = line_buffering_ && (has_lf || text.find('\r') != std::string_view::npos);
   encoder_->encode(text, pending_);
   if (pending_.size() >= chunk_size_ || need_flush || write_through_) write_pending();
   if (need_flush) buffer_->flush();

@@ -79,7 +79,8 @@ class parser {
 
  private:
   void skip() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
   }
   json object() {
     json_object o;
@@ -122,11 +123,21 @@ class parser {
       }
       char e = s_.at(i_++);
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xD800 && cp < 0xDC00 && s_.compare(i_, 2, "\\u") == 0) {
@@ -142,7 +153,8 @@ class parser {
           append_utf8(out, cp);
           break;
         }
-        default: out += e;
+        default:
+          out += e;
       }
     }
     ++i_;
@@ -155,7 +167,8 @@ class parser {
 void write_escaped_unit(std::string& out, std::uint32_t unit) {
   static const char* digits = "0123456789abcdef";
   out += "\\u";
-  for (int shift = 12; shift >= 0; shift -= 4) out += digits[(unit >> shift) & 0xF];
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out += digits[(unit >> shift) & 0xF];
 }
 
 std::string quote(std::string_view text) {
@@ -164,13 +177,27 @@ std::string quote(std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
           if (c < 0x20 || c == 0x7F) {
             if (c == 0x7F) {
@@ -209,7 +236,8 @@ std::string base64(std::string_view data) {
   for (; i + 2 < data.size(); i += 3) {
     std::uint32_t n = (std::uint32_t(std::uint8_t(data[i])) << 16) |
                       (std::uint32_t(std::uint8_t(data[i + 1])) << 8) | std::uint8_t(data[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += table[(n >> s) & 63];
+    for (int s = 18; s >= 0; s -= 6)
+      out += table[(n >> s) & 63];
   }
   if (std::size_t rest = data.size() - i) {
     std::uint32_t n = std::uint32_t(std::uint8_t(data[i])) << 16;
@@ -306,7 +334,9 @@ struct scenario {
   kind k = kind::raw;
 
   bool text() const { return k == kind::text; }
-  std::string value(const std::string& data) const { return text() ? quote(data) : quote(base64(data)); }
+  std::string value(const std::string& data) const {
+    return text() ? quote(data) : quote(base64(data));
+  }
   std::string data_of(const json& item) const { return text() ? item.str() : unbase64(item.str()); }
   static std::ptrdiff_t size_of(const json& arg) { return std::ptrdiff_t(arg.num()); }
   [[noreturn]] static void type_error(const char* what) { throw pysock::io::type_error(what); }
@@ -348,7 +378,8 @@ struct scenario {
       if (none && k != kind::raw) type_error("None");
       if (none) {  // SocketIO checks closed and writable before send() rejects None
         if (file.closed()) throw pysock::value_error("I/O operation on closed file.");
-        if (!file.writable()) throw pysock::unsupported_operation("File or stream is not writable.");
+        if (!file.writable())
+          throw pysock::unsupported_operation("File or stream is not writable.");
         type_error("None");
       }
       auto n = file.write(data_of(*arg));
@@ -357,7 +388,8 @@ struct scenario {
     if (name == "writelines") {
       const json_array* list = &op;
       std::size_t first = 1;
-      if (op.size() == 2 && std::holds_alternative<json_array>(op[1].v)) list = &op[1].arr(), first = 0;
+      if (op.size() == 2 && std::holds_alternative<json_array>(op[1].v))
+        list = &op[1].arr(), first = 0;
       file.writelines(std::span<const std::string>());  // the closed check comes first
       for (std::size_t i = first; i < list->size(); ++i) {
         if ((*list)[i].is_null()) type_error("None");
@@ -392,7 +424,8 @@ struct scenario {
       if (seen.empty()) return "null";
       if (seen.size() == 1) return quote(seen[0]);
       std::string out = "[";
-      for (auto& s : seen) out += (out.size() > 1 ? ", " : "") + quote(s);
+      for (auto& s : seen)
+        out += (out.size() > 1 ? ", " : "") + quote(s);
       return out + "]";
     }
     throw std::runtime_error("unknown attribute " + name);
@@ -445,12 +478,14 @@ std::string error_answer(std::exception_ptr error, bool& skip) {
 std::string run_scenario(const json& spec) {
   std::string id = spec.get("id") ? quote(spec.get("id")->str()) : "null";
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    throw std::runtime_error("socketpair");
   auto sock = pysock::socket::adopt(fds[0]);
   peer other{fds[1], {}};
   int big = 1 << 20;
   ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-  auto feed = spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
+  auto feed =
+      spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
   for (std::size_t sent = 0; sent < feed.size();) {
     ssize_t n = ::send(fds[1], feed.data() + sent, feed.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
@@ -470,7 +505,8 @@ std::string run_scenario(const json& spec) {
     const json* t = spec.get("timeout");
     if (t && !t->is_null()) sock.settimeout(std::chrono::duration<double>(t->num()));
     pysock::makefile_options options;
-    if (const json* b = spec.get("buffering"); b && !b->is_null()) options.buffering = int(b->num());
+    if (const json* b = spec.get("buffering"); b && !b->is_null())
+      options.buffering = int(b->num());
     options.encoding = text_opt("encoding").value_or("utf-8");
     options.errors = text_opt("errors");
     options.newline = text_opt("newline");
@@ -495,7 +531,8 @@ std::string run_scenario(const json& spec) {
     answer += "]";
   } catch (...) {
     bool ignored;
-    answer += ", \"makefile\": " + error_answer(std::current_exception(), ignored) + ", \"results\": []";
+    answer +=
+        ", \"makefile\": " + error_answer(std::current_exception(), ignored) + ", \"results\": []";
   }
   std::thread drainer([&] { other.drain_until_eof(); });
   try {

@@ -25,8 +25,8 @@ namespace pysock {
 // when the file closes. recv_into/send throw timeout_error on a socket timeout and an os_error
 // with EAGAIN/EWOULDBLOCK when a non-blocking call would block.
 template <class H>
-concept socket_io_handle = std::movable<H> && requires(H& h, std::span<std::byte> in,
-                                                       std::span<const std::byte> out) {
+concept socket_io_handle = std::movable<H> &&
+    requires(H& h, std::span<std::byte> in, std::span<const std::byte> out) {
   { h.recv_into(in) } -> std::convertible_to<std::size_t>;
   { h.send(out) } -> std::convertible_to<std::size_t>;
   h.gettimeout();
@@ -148,9 +148,9 @@ class io_base {
   [[noreturn]] void no_attribute(std::string_view attribute) const;
   // len() of a line as Python counts it (bytes; code points in text mode), for readlines' hint.
   virtual std::size_t length_of(std::string_view line) const { return line.size(); }
-  void check_closed() const;     // ValueError "I/O operation on closed file."
-  void check_readable() const;   // UnsupportedOperation "File or stream is not readable."
-  void check_writable() const;   // UnsupportedOperation "File or stream is not writable."
+  void check_closed() const;    // ValueError "I/O operation on closed file."
+  void check_readable() const;  // UnsupportedOperation "File or stream is not readable."
+  void check_writable() const;  // UnsupportedOperation "File or stream is not writable."
 };
 
 // RawIOBase: read/readall/readline built on readinto, one byte at a time for readline because a
@@ -161,7 +161,6 @@ class raw_io : public io_base {
   // Loops read(8192) to EOF; nullopt when the first read would block (data before a would-block
   // is returned).
   std::optional<std::string> readall();
-  std::string readline(std::ptrdiff_t limit = -1) override;
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override = 0;
   std::optional<std::size_t> write(std::string_view data) override;
   // The byte-span primitive behind write().
@@ -193,7 +192,9 @@ class socket_io final : public raw_io {
   // Takes the io reference first, then checks the mode, as Python does; a bad mode gives the
   // reference straight back.
   socket_io(S& sock, std::string_view mode)
-      : ref_(sock.io_ref()), mode_(checked_mode(mode)), reading_(mode_.find('r') != mode_.npos),
+      : ref_(sock.io_ref()),
+        mode_(checked_mode(mode)),
+        reading_(mode_.find('r') != mode_.npos),
         writing_(mode_.find('w') != mode_.npos) {}
   ~socket_io() override { release(); }
 

@@ -50,9 +50,8 @@ class incremental_newline_decoder {
 class text_io_wrapper final : public io_base, public lending_reader {
  public:
   text_io_wrapper(std::unique_ptr<io_base> buffer, std::string encoding = "utf-8",
-                  std::optional<std::string> errors = {},
-                  std::optional<std::string> newline = {}, bool line_buffering = false,
-                  bool write_through = false);
+                  std::optional<std::string> errors = {}, std::optional<std::string> newline = {},
+                  bool line_buffering = false, bool write_through = false);
   // Python's dealloc: close() with errors swallowed.
   ~text_io_wrapper() override;
 
@@ -117,12 +116,12 @@ class text_io_wrapper final : public io_base, public lending_reader {
   bool has_read1_;
   buffered_reader* chunk_source_ = nullptr;  // read1 as a view, when the buffer allows
   std::optional<std::string> mode_;
-  std::unique_ptr<incremental_decoder> decoder_;              // when no newline decoder
-  std::unique_ptr<incremental_newline_decoder> nl_decoder_;   // universal newlines
+  std::unique_ptr<incremental_decoder> decoder_;             // when no newline decoder
+  std::unique_ptr<incremental_newline_decoder> nl_decoder_;  // universal newlines
   std::unique_ptr<incremental_encoder> encoder_;
-  std::string decoded_;        // decoded text not yet returned starts at decoded_pos_
+  std::string decoded_;  // decoded text not yet returned starts at decoded_pos_
   std::size_t decoded_pos_ = 0;
-  std::string pending_;        // encoded text not yet written to the buffer
+  std::string pending_;  // encoded text not yet written to the buffer
   std::size_t chunk_size_ = 8192;
   buffer_borrower* borrower_ = nullptr;
 };
