@@ -34,8 +34,24 @@ pysock::address listen_address(const options& opt) {
   return pysock::inet_address{"", opt.port};
 }
 
+bool on_disk(const pysock::unix_address& addr) {
+  return !addr.path.empty() && addr.path.front() != '\0';  // abstract names leave no file
+}
+
+// A socket file that refuses connections was left by a listener that died (a killed sockcat);
+// it is replaced, as Ctrl-C is how `sockcat -l -k -U PATH` usually ends. Anything else at the
+// path is left for bind() to complain about.
+void remove_stale_socket_file(const pysock::unix_address& addr) {
+  std::error_code ignored;
+  if (!on_disk(addr) || !std::filesystem::is_socket(addr.path, ignored)) return;
+  pysock::socket probe(pysock::family::local);
+  probe.setblocking(false);  // a live listener with a full backlog answers EAGAIN, not a wait
+  if (probe.connect_ex(addr) == static_cast<int>(std::errc::connection_refused))
+    std::filesystem::remove(addr.path, ignored);
+}
+
 void remove_socket_file_on_close(pysock::socket& server, const pysock::unix_address& addr) {
-  if (addr.path.empty() || addr.path.front() == '\0') return;  // abstract: nothing on disk
+  if (!on_disk(addr)) return;
   pysock::finalize(server, [path = addr.path] {
     std::error_code ignored;  // already gone is fine
     std::filesystem::remove(path, ignored);
@@ -59,10 +75,12 @@ pysock::socket listen(const options& opt, console& out) {
   auto addr =
       attempt("resolve " + opt.host.value_or("the address"), [&] { return listen_address(opt); });
   bool dualstack = !opt.host && !opt.unix_path && pysock::has_dualstack_ipv6();
-  auto server = attempt("listen on " + pysock::repr(addr),
-                        [&] { return pysock::create_server(addr, {.dualstack_ipv6 = dualstack}); });
-  if (const auto* unix_addr = std::get_if<pysock::unix_address>(&addr))
-    remove_socket_file_on_close(server, *unix_addr);
+  const auto* unix_addr = std::get_if<pysock::unix_address>(&addr);
+  if (unix_addr) remove_stale_socket_file(*unix_addr);
+  // create_server's bind errors name the address already.
+  auto server =
+      attempt("listen", [&] { return pysock::create_server(addr, {.dualstack_ipv6 = dualstack}); });
+  if (unix_addr) remove_socket_file_on_close(server, *unix_addr);
   server.settimeout(opt.timeout);
   out.note("listening: " + server.repr());
   return server;

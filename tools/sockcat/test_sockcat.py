@@ -366,6 +366,8 @@ def test_unix_path_listener(env):
     data = env.random_file()
     out = env.path("out.bin")
     path = env.path("sockcat.sock")
+    with socket.socket(socket.AF_UNIX) as stale:  # as a killed listener leaves it
+        stale.bind(path)
     sockcat, _ = env.sockcat_listener("-U", path, stdout_path=out)
     socat = env.start(["socat", "-u", f"FILE:{data}", f"UNIX-CONNECT:{path}"])
     expect_exit(socat, 0)
@@ -463,6 +465,20 @@ def test_connection_refused(env):
     expect_exit(sockcat, 1)
     assert sockcat.text() == (f"sockcat: connect to ('127.0.0.1', {port}) failed: "
                               "[Errno 111] Connection refused\n"), sockcat.output()
+
+
+@test
+def test_listen_on_a_live_unix_socket(env):
+    # A path somebody still listens on is not taken over (sockcat's probe connection, which
+    # found it alive, is the peer's one client).
+    path = env.path("busy.sock")
+    peer, _ = env.serving_peer("sink", "--family", "unix", "--path", path)
+    sockcat = env.run_sockcat("-l", "-U", path)
+    expect_exit(sockcat, 1)
+    assert sockcat.text() == ("sockcat: listen failed: [Errno 98] Address already in use "
+                              f"(while attempting to bind on address '{path}')\n"), sockcat.output()
+    expect_exit(peer, 0)
+    assert os.path.exists(path), "sockcat removed a live socket file"
 
 
 @test
