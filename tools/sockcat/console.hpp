@@ -13,7 +13,6 @@ class console {
  public:
   explicit console(bool verbose) : verbose_(verbose) {}
 
-  bool verbose() const { return verbose_; }
   // "sockcat: <text>" on its own line, with -v only.
   void note(std::string_view text);
   // "sockcat: <text>" on its own line, always.

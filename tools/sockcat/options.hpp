@@ -1,6 +1,7 @@
 // sockcat's command line: what the user asked for, checked before any socket is opened.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>

@@ -10,6 +10,7 @@ and a summary, and exits 1 if any failed. CTest runs each test as its own entry.
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import queue
@@ -310,6 +311,18 @@ def test_half_close_then_reply(env):
 
 
 @test
+def test_exits_when_peer_closes_while_stdin_is_open(env):
+    # stdin stays open and silent (a terminal nobody types in): the peer's close ends sockcat.
+    data = env.random_file(size=54321)
+    out = env.path("out.bin")
+    peer, port = env.serving_peer("send", data)
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin=subprocess.PIPE, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_same_file(out, data)
+
+
+@test
 def test_keep_open_serves_two_clients(env):
     data = env.random_file()
     sockcat, port = env.sockcat_listener("-k", "--send-file", data, "127.0.0.1", "0")
@@ -439,6 +452,22 @@ def test_text_lines_stops_early(env):
     expect_exit(sockcat, 0)
     expect_exit(peer, 0)
     assert sockcat.text("stdout") == "one\ntwo\n", sockcat.output()
+
+
+@test
+def test_text_newline_modes(env):
+    # What Python's TextIOWrapper.readline() gives for each newline= value, two lines of it.
+    data = b"a\r\nb\rc\nd\n"
+    for mode, newline in (("universal", None), ("keep", ""), ("lf", "\n"), ("cr", "\r"),
+                          ("crlf", "\r\n")):
+        reader = io.TextIOWrapper(io.BytesIO(data), encoding="ascii", newline=newline)
+        want = reader.readline() + reader.readline()
+        peer, port = serve_bytes(env, data, role="text_then_wait")
+        sockcat = env.run_sockcat("--newline", mode, "--lines", "2", "127.0.0.1", port)
+        expect_exit(sockcat, 0)
+        expect_exit(peer, 0)
+        got = sockcat.streams["stdout"]["lines"]
+        assert "".join(got) == want, f"--newline {mode}: {got!r}, want {want!r}"
 
 
 @test
