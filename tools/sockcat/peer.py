@@ -16,7 +16,7 @@ import struct
 import sys
 import time
 
-TIMEOUT = 20.0
+TIMEOUT = 60.0
 
 
 def read_to_eof(sock):

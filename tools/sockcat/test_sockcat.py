@@ -26,7 +26,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TIMEOUT = 30  # seconds, for any one subprocess
+TIMEOUT = 60  # seconds, for any one subprocess (generous: loaded CI machines)
 MiB = 1 << 20
 TESTS = {}
 
@@ -515,7 +515,7 @@ def test_listen_timeout(env):
     start = time.monotonic()
     sockcat = env.run_sockcat("-l", "-w", "0.3", "127.0.0.1", "0")
     expect_exit(sockcat, 1)
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < TIMEOUT / 2
     assert sockcat.text() == "sockcat: waiting for a client failed: timed out\n", sockcat.output()
 
 

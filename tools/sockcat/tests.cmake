@@ -8,5 +8,5 @@ execute_process(COMMAND ${Python3_EXECUTABLE} ${_sockcat_driver} --list
 foreach(test ${_sockcat_tests})
   add_test(NAME sockcat.${test}
     COMMAND ${Python3_EXECUTABLE} ${_sockcat_driver} --sockcat $<TARGET_FILE:sockcat> ${test})
-  set_tests_properties(sockcat.${test} PROPERTIES TIMEOUT 120 LABELS sockcat)
+  set_tests_properties(sockcat.${test} PROPERTIES TIMEOUT 300 LABELS sockcat)
 endforeach()
