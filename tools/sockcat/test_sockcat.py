@@ -84,8 +84,9 @@ class Proc:
                 fresh.put(line)
             fresh.put(None)
 
-        threading.Thread(target=pump, daemon=True).start()
-        return {"lines": lines, "fresh": fresh}
+        pumping = threading.Thread(target=pump, daemon=True)
+        pumping.start()
+        return {"lines": lines, "fresh": fresh, "pump": pumping}
 
     def wait_for(self, pattern, stream="stderr", timeout=TIMEOUT):
         """The match of the first new line of `stream` that matches `pattern`."""
@@ -111,12 +112,8 @@ class Proc:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError(f"{self.name()} did not exit within {timeout} s\n{self.output()}")
-        for s in self.streams.values():  # the pump threads reach EOF right after the exit
-            deadline = time.monotonic() + 5
-            while s["fresh"].queue and s["fresh"].queue[-1] is not None and \
-                    time.monotonic() < deadline:
-                time.sleep(0.01)
-        time.sleep(0.05)
+        for s in self.streams.values():  # every line is in once the pipes reach EOF
+            s["pump"].join(timeout)
         return self.proc.returncode
 
     def text(self, stream="stderr"):
@@ -564,6 +561,13 @@ def test_progress_line(env):
 # ---- SIGPIPE never kills sockcat -----------------------------------------------------------
 
 
+def expect_sigpipe_not_ignored(sockcat):
+    """The test means something only if SIGPIPE would kill sockcat: it must not ignore it."""
+    with open(f"/proc/{sockcat.proc.pid}/status") as status:
+        ignored = int(re.search(r"^SigIgn:\s*([0-9a-f]+)$", status.read(), re.M).group(1), 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1)), "sockcat ignores SIGPIPE"
+
+
 def expect_clean_failure(sockcat, pattern):
     expect_exit(sockcat, 1)
     assert re.fullmatch(pattern, sockcat.text()), sockcat.output()
@@ -585,6 +589,7 @@ def test_no_sigpipe_send_after_half_close(env):
     # the error that raises SIGPIPE without MSG_NOSIGNAL.
     peer, port = env.serving_peer("reset_after_fin", "--small-window")
     sockcat = env.run_sockcat("127.0.0.1", port, stdin="/dev/zero")
+    expect_sigpipe_not_ignored(sockcat)
     expect_clean_failure(sockcat, r"sockcat: send failed: \[Errno 32\] Broken pipe\n")
     expect_exit(peer, 0)
 
