@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -50,6 +51,19 @@ class formatter : public CLI::Formatter {
 // A validator that checks quietly: the help text says what is allowed.
 CLI::Validator quiet(CLI::Validator check) {
   return check.description("");
+}
+
+// Seconds or counts: a finite number above zero (or zero too), with a complaint a user reads.
+CLI::Validator number_check(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        double value = 0;
+        bool number = CLI::detail::lexical_cast(text, value) && std::isfinite(value);
+        if (number && (value > 0 || (zero_allowed && value == 0))) return {};
+        return "'" + text + "' is not a " + (zero_allowed ? "non-negative" : "positive") +
+               " number";
+      },
+      "", zero_allowed ? "NONNEGATIVE" : "POSITIVE");
 }
 
 std::string failure_message(const CLI::App*, const CLI::Error& e) {
@@ -117,7 +131,6 @@ void check_combinations(const options& opt) {
     throw CLI::ValidationError("-s/--source is for connecting; with -l give HOST instead");
   if (opt.unix_path && (opt.source_address || opt.happy_eyeballs_delay))
     throw CLI::ValidationError("-s and --happy-eyeballs-delay do not apply to Unix sockets");
-  if (opt.lines == 0u) throw CLI::ValidationError("--lines must be at least 1");
 }
 
 }  // namespace
@@ -154,12 +167,12 @@ std::variant<options, int> parse_command_line(int argc, char** argv) {
   app.add_option("-w,--timeout", timeout_seconds,
                  "Give up connecting (with -l: waiting for a client) after SECONDS")
       ->type_name("SECONDS")
-      ->check(quiet(CLI::PositiveNumber))
+      ->check(number_check(false))
       ->group(conn);
   app.add_option("--happy-eyeballs-delay", delay_seconds,
                  "Happy Eyeballs: try the next address after SECONDS")
       ->type_name("SECONDS")
-      ->check(quiet(CLI::NonNegativeNumber))
+      ->check(number_check(true))
       ->group(conn);
   app.add_option("-s,--source", source, "Connect from this local address")
       ->type_name("HOST[:PORT]")
@@ -185,6 +198,7 @@ std::variant<options, int> parse_command_line(int argc, char** argv) {
       ->group(data);
   app.add_option("--lines", opt.lines, "Text mode: exit after printing N lines")
       ->type_name("N")
+      ->check(number_check(false))
       ->group(data);
 
   auto* report = "Reporting";

@@ -521,7 +521,7 @@ def test_bad_arguments(env):
     bad = [[], ["localhost"], ["-l"], ["-k", "localhost", "1"], ["localhost", "65536"],
            ["localhost", "http"], ["--no-such-option", "localhost", "1"],
            ["--encoding", "no-such-codec", "localhost", "1"], ["--errors", "nope", "h", "1"],
-           ["-U", "/tmp/x", "localhost"], ["--lines", "0", "localhost", "1"],
+           ["-U", "/tmp/x", "localhost"], ["--lines", "0", "localhost", "1"], ["--lines", "-1", "h", "1"], ["-w", "inf", "h", "1"],
            ["--newline", "\t", "localhost", "1"], ["-w", "-1", "localhost", "1"],
            ["--send-file", env.path("missing"), "localhost", "1"], ["-l", "1", "2", "3"]]
     for args in bad:
