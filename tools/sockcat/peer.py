@@ -1,0 +1,154 @@
+"""A CPython-sockets peer for sockcat's end-to-end tests (run under python3.13).
+
+    peer.py serve ROLE [ARG] [--family inet|inet6|unix|abstract] [--path P] [--small-window]
+    peer.py connect HOST PORT ROLE [ARG]      (HOST "unix:" + PATH for a Unix socket)
+
+`serve` listens on an ephemeral loopback port (or the given Unix path / abstract name), prints
+the port (or "ready") on stdout, serves one client and exits. Whatever a role reports comes
+last on stdout as one JSON line. Every blocking call is bounded by a timeout.
+"""
+
+import argparse
+import hashlib
+import json
+import socket
+import struct
+import sys
+import time
+
+TIMEOUT = 60.0
+
+
+def read_to_eof(sock):
+    digest, size = hashlib.sha256(), 0
+    while chunk := sock.recv(1 << 16):
+        digest.update(chunk)
+        size += len(chunk)
+    return {"sha256": digest.hexdigest(), "size": size}
+
+
+def reset(sock):
+    """Close with unread data and SO_LINGER 0: the peer gets an RST, not a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def role_sink(sock, _arg):
+    return read_to_eof(sock)
+
+
+def role_echo(sock, _arg):
+    size = 0
+    while chunk := sock.recv(1 << 16):
+        sock.sendall(chunk)
+        size += len(chunk)
+    return {"size": size}
+
+
+def role_count(sock, _arg):
+    """Answers only after the client half-closed: proves the half-close and the reading on."""
+    size = read_to_eof(sock)["size"]
+    sock.sendall(f"received {size} bytes\n".encode())
+    return {"size": size}
+
+
+def role_send(sock, path):
+    with open(path, "rb") as f:
+        sock.sendfile(f)
+    sock.shutdown(socket.SHUT_WR)
+    return read_to_eof(sock)
+
+
+def role_text_then_wait(sock, hex_bytes):
+    """Sends the bytes, then waits for the client to close first (for --lines)."""
+    sock.sendall(bytes.fromhex(hex_bytes))
+    start = time.monotonic()
+    read_to_eof(sock)
+    return {"waited": time.monotonic() - start}
+
+
+def role_peername(sock, _arg):
+    sock.sendall(f"{sock.getpeername()}\n".encode())
+    sock.shutdown(socket.SHUT_WR)
+    read_to_eof(sock)
+    return {}
+
+
+def role_reset(sock, _arg):
+    """Reads a little of a stream that goes on, then resets the connection."""
+    sock.recv(1 << 16)
+    reset(sock)
+    return {}
+
+
+def role_reset_after_fin(sock, _arg):
+    """Stops reading until the client's send blocks, half-closes (the client sees EOF while its
+    send is blocked), then resets: the client, in CLOSE_WAIT, gets EPIPE from that send."""
+    sock.recv(1 << 16)
+    time.sleep(0.5)
+    sock.shutdown(socket.SHUT_WR)
+    time.sleep(0.3)
+    reset(sock)
+    return {}
+
+
+ROLES = {name[len("role_"):]: fn for name, fn in globals().items() if name.startswith("role_")}
+
+
+def listener(args):
+    if args.family in ("unix", "abstract"):
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(args.path if args.family == "unix" else "\0" + args.path)
+    else:
+        family = socket.AF_INET6 if args.family == "inet6" else socket.AF_INET
+        server = socket.socket(family)
+        if args.small_window:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        server.bind(("::1" if args.family == "inet6" else "127.0.0.1", 0))
+    server.listen()
+    server.settimeout(TIMEOUT)
+    return server
+
+
+def serve(args):
+    with listener(args) as server:
+        port = server.getsockname()[1] if server.family != socket.AF_UNIX else "ready"
+        print(port, flush=True)
+        conn, _ = server.accept()
+    with conn:
+        conn.settimeout(TIMEOUT)
+        return ROLES[args.role](conn, args.arg)
+
+
+def connect(args):
+    if args.host.startswith("unix:"):
+        sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(TIMEOUT)
+        sock.connect(args.host[len("unix:"):].replace("@", "\0", 1))
+    else:
+        sock = socket.create_connection((args.host, int(args.port)), timeout=TIMEOUT)
+    with sock:
+        return ROLES[args.role](sock, args.arg)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("role", choices=ROLES)
+    s.add_argument("arg", nargs="?")
+    s.add_argument("--family", default="inet", choices=["inet", "inet6", "unix", "abstract"])
+    s.add_argument("--path")
+    s.add_argument("--small-window", action="store_true")
+    c = sub.add_parser("connect")
+    c.add_argument("host")
+    c.add_argument("port")
+    c.add_argument("role", choices=ROLES)
+    c.add_argument("arg", nargs="?")
+    args = parser.parse_args()
+    result = serve(args) if args.command == "serve" else connect(args)
+    print(json.dumps({"python": sys.version.split()[0], **result}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

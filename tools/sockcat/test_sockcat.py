@@ -1,0 +1,650 @@
+"""End-to-end tests of sockcat against peers nobody here wrote: socat, ncat and CPython 3.13's
+sockets (peer.py under python3.13; python3 with a warning when 3.13 is missing).
+
+    test_sockcat.py --sockcat PATH [--list] [TEST ...]
+
+Runs the named tests (all by default), each in its own temporary directory, loopback and
+AF_UNIX only, on ephemeral ports, with a timeout on every subprocess; prints PASS/FAIL per test
+and a summary, and exits 1 if any failed. CTest runs each test as its own entry.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMEOUT = 60  # seconds, for any one subprocess (generous: loaded CI machines)
+MiB = 1 << 20
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__[len("test_"):]] = fn
+    return fn
+
+
+def python313():
+    """The command that runs CPython 3.13, or python3 after a warning."""
+    env_cmd = ["env", "PYENV_VERSION=3.13.0", "python3.13"]
+    try:
+        out = subprocess.run(env_cmd + ["-c", "import sys; print(sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=TIMEOUT)
+        if out.returncode == 0 and out.stdout.strip() == "(3, 13)":
+            return env_cmd
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    print("WARNING: python3.13 not found; the CPython peer runs on "
+          f"{sys.executable} ({sys.version.split()[0]})", file=sys.stderr)
+    return [sys.executable]
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Proc:
+    """A subprocess whose stderr (and, unless it goes to a file, stdout) is collected line by
+    line on threads, so a test can wait for a line while the process runs."""
+
+    def __init__(self, argv, stdin=subprocess.DEVNULL, stdout_path=None):
+        self.argv = argv
+        stdin_file = open(stdin, "rb") if isinstance(stdin, str) else stdin
+        stdout = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
+        self.proc = subprocess.Popen(argv, stdin=stdin_file, stdout=stdout,
+                                     stderr=subprocess.PIPE)
+        for f in (stdin_file, stdout):
+            if hasattr(f, "close"):
+                f.close()
+        self.streams = {"stderr": self._collect(self.proc.stderr)}
+        if not stdout_path:
+            self.streams["stdout"] = self._collect(self.proc.stdout)
+
+    @staticmethod
+    def _collect(pipe):
+        lines, fresh = [], queue.Queue()
+
+        def pump():
+            for raw in pipe:
+                line = raw.decode("utf-8", "replace")
+                lines.append(line)
+                fresh.put(line)
+            fresh.put(None)
+
+        pumping = threading.Thread(target=pump, daemon=True)
+        pumping.start()
+        return {"lines": lines, "fresh": fresh, "pump": pumping}
+
+    def wait_for(self, pattern, stream="stderr", timeout=TIMEOUT):
+        """The match of the first new line of `stream` that matches `pattern`."""
+        deadline = time.monotonic() + timeout
+        fresh = self.streams[stream]["fresh"]
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = fresh.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if m := re.search(pattern, line):
+                return m
+        raise AssertionError(f"{self.name()}: no {stream} line matching {pattern!r}\n"
+                             f"{self.output()}")
+
+    def finish(self, timeout=TIMEOUT):
+        """Waits for the exit; returns the status (negative: killed by that signal)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"{self.name()} did not exit within {timeout} s\n{self.output()}")
+        for s in self.streams.values():  # every line is in once the pipes reach EOF
+            s["pump"].join(timeout)
+        return self.proc.returncode
+
+    def text(self, stream="stderr"):
+        return "".join(self.streams[stream]["lines"])
+
+    def result(self):
+        """A peer's JSON report: the last stdout line."""
+        return json.loads(self.streams["stdout"]["lines"][-1])
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def name(self):
+        return os.path.basename(self.argv[0]) if self.argv[0] != "env" else "python3.13 peer"
+
+    def output(self):
+        return "".join(f"  [{self.name()} {k}] {line}" for k, s in self.streams.items()
+                       for line in s["lines"])
+
+
+class Env:
+    """What one test works with: the programs, a temporary directory, its processes."""
+
+    def __init__(self, sockcat, python, tmp):
+        self.sockcat, self.python, self.tmp = sockcat, python, tmp
+        self.procs = []
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def random_file(self, name="in.bin", size=3 * MiB):
+        with open(self.path(name), "wb") as f:
+            f.write(os.urandom(size))
+        return self.path(name)
+
+    def start(self, argv, **kw):
+        p = Proc(argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def run_sockcat(self, *args, **kw):
+        return self.start([self.sockcat, *args], **kw)
+
+    def peer(self, *args, **kw):
+        return self.start([*self.python, os.path.join(HERE, "peer.py"), *args], **kw)
+
+    def serving_peer(self, *args):
+        """A peer.py server; returns it and its port (or "ready" for a Unix socket)."""
+        p = self.peer("serve", *args)
+        return p, p.wait_for(r"^(\S+)$", "stdout").group(1)
+
+    def sockcat_listener(self, *args, **kw):
+        """sockcat -v -l ...; returns it and the port of its repr's laddr."""
+        p = self.run_sockcat("-v", "-l", *args, **kw)
+        m = p.wait_for(r"listening: <pysock\.socket .*laddr=(?:\('[^']*', (\d+)|.*>)")
+        return p, m.group(1)
+
+    def output_of_everything(self):
+        return "".join(p.output() for p in self.procs)
+
+    def cleanup(self):
+        for p in self.procs:
+            p.kill()
+
+
+def free_port():
+    """A loopback port nobody listens on (for peers that cannot report an ephemeral port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+def expect_exit(proc, status, timeout=TIMEOUT):
+    code = proc.finish(timeout)
+    if code != status:
+        how = f"killed by signal {-code}" if code < 0 else f"status {code}"
+        raise AssertionError(f"{proc.name()} ended with {how}, expected {status}\n"
+                             f"{proc.output()}")
+
+
+def expect_same_file(got_path, want_path):
+    got, want = sha256_file(got_path), sha256_file(want_path)
+    assert got == want, (f"{got_path}: {os.path.getsize(got_path)} bytes, sha256 {got}; "
+                         f"sent {os.path.getsize(want_path)} bytes, sha256 {want}")
+
+
+def expect_peer_got(peer, want_path):
+    r = peer.result()
+    want = {"sha256": sha256_file(want_path), "size": os.path.getsize(want_path)}
+    assert {k: r.get(k) for k in want} == want, f"peer got {r}, sent {want}"
+
+
+# ---- transfers with socat and ncat -------------------------------------------------------
+
+
+@test
+def test_upload_to_socat_listener(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    socat = env.start(["socat", "-d", "-d", "-u", "TCP-LISTEN:0,bind=127.0.0.1", "STDOUT"],
+                      stdout_path=out)
+    port = socat.wait_for(r"listening on AF=2 127\.0\.0\.1:(\d+)").group(1)
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin=data)
+    expect_exit(sockcat, 0)
+    expect_exit(socat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_download_from_ncat_listener(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    port = free_port()
+    ncat = env.start(["ncat", "-v", "-l", "--send-only", "127.0.0.1", port], stdin=data)
+    ncat.wait_for(r"Listening on")
+    sockcat = env.run_sockcat("127.0.0.1", port, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(ncat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_socat_client_uploads_to_listener(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    sockcat, port = env.sockcat_listener("127.0.0.1", "0", stdout_path=out)
+    socat = env.start(["socat", "-u", f"FILE:{data}", f"TCP:127.0.0.1:{port}"])
+    expect_exit(socat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_ncat_client_downloads_from_listener(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    sockcat, port = env.sockcat_listener("127.0.0.1", "0", stdin=data)
+    ncat = env.start(["ncat", "--recv-only", "127.0.0.1", port], stdout_path=out)
+    expect_exit(ncat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_send_file_from_listener_to_ncat(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    sockcat, port = env.sockcat_listener("--send-file", data, "127.0.0.1", "0")
+    ncat = env.start(["ncat", "--recv-only", "127.0.0.1", port], stdout_path=out)
+    expect_exit(ncat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+    assert f"bytes of {data} with sendfile" in sockcat.text(), sockcat.output()
+
+
+# ---- CPython 3.13 peers ------------------------------------------------------------------
+
+
+@test
+def test_send_file_to_python(env):
+    data = env.random_file()
+    peer, port = env.serving_peer("sink")
+    sockcat = env.run_sockcat("--send-file", data, "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_peer_got(peer, data)
+
+
+@test
+def test_echo_both_directions_at_once(env):
+    # 3 MiB echoed back needs sending and receiving at the same time: socket buffers hold less.
+    data = env.random_file()
+    out = env.path("out.bin")
+    peer, port = env.serving_peer("echo")
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin=data, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_half_close_then_reply(env):
+    # The peer answers only after it saw sockcat's EOF; sockcat must still be reading then.
+    data = env.random_file(size=12345)
+    peer, port = env.serving_peer("count")
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin=data)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    assert sockcat.text("stdout") == "received 12345 bytes\n", sockcat.output()
+
+
+@test
+def test_exits_when_peer_closes_while_stdin_is_open(env):
+    # stdin stays open and silent (a terminal nobody types in): the peer's close ends sockcat.
+    data = env.random_file(size=54321)
+    out = env.path("out.bin")
+    peer, port = env.serving_peer("send", data)
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin=subprocess.PIPE, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_keep_open_serves_two_clients(env):
+    data = env.random_file()
+    sockcat, port = env.sockcat_listener("-k", "--send-file", data, "127.0.0.1", "0")
+    for _ in range(2):
+        client = env.peer("connect", "127.0.0.1", port, "sink")
+        expect_exit(client, 0)
+        expect_peer_got(client, data)
+    assert sockcat.proc.poll() is None, "sockcat -k exited after its clients\n" + sockcat.output()
+    assert len(re.findall(r"accepted \('127\.0\.0\.1', \d+\)", sockcat.text())) == 2
+    sockcat.proc.send_signal(signal.SIGTERM)
+    expect_exit(sockcat, -signal.SIGTERM)
+
+
+@test
+def test_dualstack_listener(env):
+    if not socket.has_dualstack_ipv6():
+        print("SKIP: no dual-stack IPv6 here")
+        return
+    data = env.random_file(size=100000)
+    sockcat, port = env.sockcat_listener("-k", "--send-file", data, "0")
+    assert "family=AF_INET6" in sockcat.text() and "laddr=('::', " in sockcat.text()
+    for host in ("127.0.0.1", "::1"):
+        client = env.peer("connect", host, port, "sink")
+        expect_exit(client, 0)
+        expect_peer_got(client, data)
+    sockcat.proc.send_signal(signal.SIGTERM)
+    expect_exit(sockcat, -signal.SIGTERM)
+
+
+@test
+def test_source_address(env):
+    peer, port = env.serving_peer("peername")
+    sockcat = env.run_sockcat("-s", "127.0.0.2", "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    assert sockcat.text("stdout").startswith("('127.0.0.2', "), sockcat.output()
+
+
+@test
+def test_happy_eyeballs_localhost(env):
+    # "localhost" may resolve to ::1 first, where nobody listens: the 127.0.0.1 attempt wins.
+    peer, port = env.serving_peer("count")
+    sockcat = env.run_sockcat("--happy-eyeballs-delay", "0.05", "localhost", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    assert sockcat.text("stdout") == "received 0 bytes\n", sockcat.output()
+
+
+# ---- Unix sockets ------------------------------------------------------------------------
+
+
+@test
+def test_unix_path_listener(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    path = env.path("sockcat.sock")
+    with socket.socket(socket.AF_UNIX) as stale:  # as a killed listener leaves it
+        stale.bind(path)
+    sockcat, _ = env.sockcat_listener("-U", path, stdout_path=out)
+    socat = env.start(["socat", "-u", f"FILE:{data}", f"UNIX-CONNECT:{path}"])
+    expect_exit(socat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+    assert not os.path.exists(path), "sockcat left its socket file behind"
+
+
+@test
+def test_unix_path_connect(env):
+    data = env.random_file()
+    path = env.path("peer.sock")
+    peer, _ = env.serving_peer("sink", "--family", "unix", "--path", path)
+    sockcat = env.run_sockcat("-U", path, stdin=data)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_peer_got(peer, data)
+
+
+@test
+def test_unix_abstract_connect(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    name = f"sockcat-test-{os.getpid()}"
+    peer, _ = env.serving_peer("send", data, "--family", "abstract", "--path", name)
+    sockcat = env.run_sockcat("-U", "@" + name, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_unix_abstract_listener(env):
+    data = env.random_file()
+    out = env.path("out.bin")
+    name = f"sockcat-test-{os.getpid()}"
+    sockcat, _ = env.sockcat_listener("-U", "@" + name, stdout_path=out)
+    assert "laddr=b'\\x00" + name in sockcat.text(), sockcat.output()
+    socat = env.start(["socat", "-u", f"FILE:{data}", f"ABSTRACT-CONNECT:{name}"])
+    expect_exit(socat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+# ---- text mode ---------------------------------------------------------------------------
+
+
+def serve_bytes(env, data, role="send"):
+    path = env.path("text.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    return env.serving_peer(role, path if role == "send" else data.hex())
+
+
+@test
+def test_text_latin1_to_utf8(env):
+    peer, port = serve_bytes(env, "café naïve\r\nÆØÅ\n".encode("latin-1"))
+    sockcat = env.run_sockcat("--encoding", "latin-1", "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    assert sockcat.text("stdout") == "café naïve\nÆØÅ\n", sockcat.output()
+
+
+@test
+def test_text_lines_stops_early(env):
+    # The peer never closes first: sockcat must stop by itself after two lines.
+    peer, port = serve_bytes(env, b"one\ntwo\r\nthree\nfour\n", role="text_then_wait")
+    sockcat = env.run_sockcat("--lines", "2", "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    assert sockcat.text("stdout") == "one\ntwo\n", sockcat.output()
+
+
+@test
+def test_text_newline_modes(env):
+    # What Python's TextIOWrapper.readline() gives for each newline= value, two lines of it.
+    data = b"a\r\nb\rc\nd\n"
+    for mode, newline in (("universal", None), ("keep", ""), ("lf", "\n"), ("cr", "\r"),
+                          ("crlf", "\r\n")):
+        reader = io.TextIOWrapper(io.BytesIO(data), encoding="ascii", newline=newline)
+        want = reader.readline() + reader.readline()
+        peer, port = serve_bytes(env, data, role="text_then_wait")
+        sockcat = env.run_sockcat("--newline", mode, "--lines", "2", "127.0.0.1", port)
+        expect_exit(sockcat, 0)
+        expect_exit(peer, 0)
+        got = sockcat.streams["stdout"]["lines"]
+        assert "".join(got) == want, f"--newline {mode}: {got!r}, want {want!r}"
+
+
+@test
+def test_text_errors(env):
+    # As in CPython, a strict decoder fails on the chunk: the error is all that is printed.
+    for errors, status, out in (("strict", 1, ""), ("replace", 0, "fine\n\ufffd\ufffd bad\n")):
+        peer, port = serve_bytes(env, b"fine\n\xff\xfe bad\n")
+        sockcat = env.run_sockcat("--errors", errors, "127.0.0.1", port)
+        expect_exit(sockcat, status)
+        expect_exit(peer, 0)
+        assert sockcat.text("stdout") == out, sockcat.output()
+    assert sockcat.text() == "", sockcat.output()
+    assert env.procs[1].text() == ("sockcat: receive failed: 'utf-8' codec can't decode byte 0xff "
+                                   "in position 5: invalid start byte\n"), env.procs[1].output()
+
+
+# ---- errors, arguments, reporting --------------------------------------------------------
+
+
+@test
+def test_connection_refused(env):
+    port = free_port()
+    sockcat = env.run_sockcat("127.0.0.1", port)
+    expect_exit(sockcat, 1)
+    assert sockcat.text() == (f"sockcat: connect to ('127.0.0.1', {port}) failed: "
+                              "[Errno 111] Connection refused\n"), sockcat.output()
+
+
+@test
+def test_listen_on_a_live_unix_socket(env):
+    # A path somebody still listens on is not taken over (sockcat's probe connection, which
+    # found it alive, is the peer's one client).
+    path = env.path("busy.sock")
+    peer, _ = env.serving_peer("sink", "--family", "unix", "--path", path)
+    sockcat = env.run_sockcat("-l", "-U", path)
+    expect_exit(sockcat, 1)
+    assert sockcat.text() == ("sockcat: listen failed: [Errno 98] Address already in use "
+                              f"(while attempting to bind on address '{path}')\n"), sockcat.output()
+    expect_exit(peer, 0)
+    assert os.path.exists(path), "sockcat removed a live socket file"
+
+
+@test
+def test_listen_timeout(env):
+    start = time.monotonic()
+    sockcat = env.run_sockcat("-l", "-w", "0.3", "127.0.0.1", "0")
+    expect_exit(sockcat, 1)
+    assert time.monotonic() - start < TIMEOUT / 2
+    assert sockcat.text() == "sockcat: waiting for a client failed: timed out\n", sockcat.output()
+
+
+@test
+def test_bad_arguments(env):
+    bad = [[], ["localhost"], ["-l"], ["-k", "localhost", "1"], ["localhost", "65536"],
+           ["localhost", "http"], ["--no-such-option", "localhost", "1"],
+           ["--encoding", "no-such-codec", "localhost", "1"], ["--errors", "nope", "h", "1"],
+           ["-U", "/tmp/x", "localhost"], ["--lines", "0", "localhost", "1"], ["--lines", "-1", "h", "1"], ["-w", "inf", "h", "1"],
+           ["--newline", "\t", "localhost", "1"], ["-w", "-1", "localhost", "1"],
+           ["--send-file", env.path("missing"), "localhost", "1"], ["-l", "1", "2", "3"]]
+    for args in bad:
+        sockcat = env.run_sockcat(*args)
+        expect_exit(sockcat, 2)
+        err = sockcat.text()
+        assert err.startswith("sockcat: ") and "Usage: sockcat" in err, f"{args}: {err}"
+    helped = env.run_sockcat("--help")
+    expect_exit(helped, 0)
+    assert "Usage: sockcat" in helped.text("stdout") and "--send-file" in helped.text("stdout")
+
+
+@test
+def test_verbose_prints_reprs(env):
+    peer, port = env.serving_peer("count")
+    sockcat = env.run_sockcat("-v", "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    err = sockcat.text()
+    assert re.search(r"connected: <pysock\.socket fd=\d+, family=AF_INET, type=SOCK_STREAM, "
+                     rf"proto=\d+, laddr=\('127\.0\.0\.1', \d+\), raddr=\('127\.0\.0\.1', {port}\)>",
+                     err), err
+    assert "shutdown(SHUT_WR)" in err and "the peer closed the connection" in err, err
+
+
+@test
+def test_progress_line(env):
+    data = env.random_file()
+    peer, port = env.serving_peer("sink")
+    sockcat = env.run_sockcat("--progress", "--send-file", data, "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    assert re.search(r"sockcat: sent 3\.0 MiB of 3\.0 MiB \([\d.]+ [KMG]?i?B/s\), received 0 B",
+                     sockcat.text()), sockcat.output()
+
+
+# ---- SIGPIPE never kills sockcat -----------------------------------------------------------
+
+
+def expect_sigpipe_not_ignored(sockcat):
+    """The test means something only if SIGPIPE would kill sockcat: it must not ignore it."""
+    with open(f"/proc/{sockcat.proc.pid}/status") as status:
+        ignored = int(re.search(r"^SigIgn:\s*([0-9a-f]+)$", status.read(), re.M).group(1), 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1)), "sockcat ignores SIGPIPE"
+
+
+def expect_clean_failure(sockcat, pattern):
+    expect_exit(sockcat, 1)
+    assert re.fullmatch(pattern, sockcat.text()), sockcat.output()
+
+
+@test
+def test_no_sigpipe_peer_resets(env):
+    # sockcat streams /dev/zero; the peer reads a little and resets the connection.
+    peer, port = env.serving_peer("reset", "--small-window")
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin="/dev/zero")
+    expect_clean_failure(sockcat, r"sockcat: (send|receive) failed: "
+                                  r"\[Errno (32|104)\] (Broken pipe|Connection reset by peer)\n")
+    expect_exit(peer, 0)
+
+
+@test
+def test_no_sigpipe_send_after_half_close(env):
+    # The peer half-closes while sockcat's send is blocked, then resets: the send gets EPIPE,
+    # the error that raises SIGPIPE without MSG_NOSIGNAL.
+    peer, port = env.serving_peer("reset_after_fin", "--small-window")
+    sockcat = env.run_sockcat("127.0.0.1", port, stdin="/dev/zero")
+    expect_sigpipe_not_ignored(sockcat)
+    expect_clean_failure(sockcat, r"sockcat: send failed: \[Errno 32\] Broken pipe\n")
+    expect_exit(peer, 0)
+
+
+@test
+def test_no_sigpipe_sendfile(env):
+    data = env.random_file(size=16 * MiB)
+    peer, port = env.serving_peer("reset_after_fin", "--small-window")
+    sockcat = env.run_sockcat("--send-file", data, "127.0.0.1", port)
+    expect_clean_failure(sockcat, rf"sockcat: sendfile {re.escape(data)} failed: "
+                                  r"\[Errno 32\] Broken pipe\n")
+    expect_exit(peer, 0)
+
+
+# ---- the runner --------------------------------------------------------------------------
+
+
+def run_one(name, sockcat, python):
+    tmp = tempfile.mkdtemp(prefix=f"sockcat-{name}-")
+    env = Env(sockcat, python, tmp)
+    start = time.monotonic()
+    try:
+        TESTS[name](env)
+        ok, detail = True, ""
+    except Exception:  # a failed assertion or a broken peer: both fail the test
+        ok, detail = False, traceback.format_exc() + env.output_of_everything()
+    finally:
+        env.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'PASS' if ok else 'FAIL'} sockcat.{name} ({time.monotonic() - start:.2f} s)")
+    if detail:
+        print(detail)
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sockcat", help="the sockcat binary")
+    parser.add_argument("--list", action="store_true", help="print the test names")
+    parser.add_argument("tests", nargs="*", help="tests to run (default: all)")
+    args = parser.parse_args()
+    if args.list:
+        print(";".join(TESTS))
+        return 0
+    unknown = [t for t in args.tests if t not in TESTS]
+    if unknown or not args.sockcat:
+        parser.error(f"unknown tests {unknown}" if unknown else "--sockcat is required")
+    python = python313()
+    names = args.tests or list(TESTS)
+    results = {name: run_one(name, os.path.abspath(args.sockcat), python) for name in names}
+    failed = [n for n, ok in results.items() if not ok]
+    print(f"sockcat tests: {len(results) - len(failed)} passed, {len(failed)} failed"
+          + (f" ({', '.join(failed)})" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
