@@ -87,6 +87,10 @@ class owned_fd {
 namespace detail {
 struct socket_core;
 }
+namespace io {
+class file;
+}
+struct makefile_options;
 
 class socket_io_ref;
 
@@ -204,6 +208,10 @@ class socket : public finalizable {
   // open across close() until it is released. Works on a closed socket too (its reads then
   // raise EBADF), as makefile() does in Python.
   socket_io_ref io_ref();
+  // Python's makefile(mode, buffering, encoding=, errors=, newline=): see pysock/makefile.hpp
+  // (include it to call this).
+  io::file makefile(std::string_view mode, makefile_options options);
+  io::file makefile(std::string_view mode = "r");
 
  private:
   explicit socket(std::shared_ptr<detail::socket_core> core) noexcept;

@@ -1,0 +1,21 @@
+# W1 line readers and the W3 small writer over makefile() (issue 6 targets).
+pysock_add_bench(pysock-line-reader line_reader.cpp)
+pysock_add_bench(pysock-small-writer small_writer.cpp)
+
+if(PYSOCK_TEST)
+  find_package(Python3 3.11 COMPONENTS Interpreter)
+  if(Python3_Interpreter_FOUND)
+    # Smoke runs with tiny sizes that check the answers (the checksum, the byte count).
+    foreach(api readline readline_view text-utf8 getline)
+      add_test(NAME bench.smoke.line_reader.${api}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/smoke.py reader
+                $<TARGET_FILE:pysock-line-reader> --api ${api})
+    endforeach()
+    add_test(NAME bench.smoke.line_reader.buffering_16
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/smoke.py reader
+              $<TARGET_FILE:pysock-line-reader> --api readline --buffering 16)
+    add_test(NAME bench.smoke.small_writer
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/smoke.py writer
+              $<TARGET_FILE:pysock-small-writer>)
+  endif()
+endif()

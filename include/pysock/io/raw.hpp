@@ -1,0 +1,274 @@
+// pysock/io/raw.hpp: the bottom of the io stack. io_base is Python's IOBase (the interface every
+// layer shares, so io::file can hold any of them), raw_io is RawIOBase, and socket_io<S> is
+// socket.SocketIO over anything socket-like (a pysock::socket, a TLS wrapper, a test double).
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "pysock/error.hpp"
+#include "pysock/socket.hpp"
+
+namespace pysock {
+
+// The io-reference handle of a socket-like object (what socket::io_ref() returns): the
+// I/O operations of SocketIO plus release(), Python's _decref_socketios, called exactly once
+// when the file closes. recv_into/send throw timeout_error on a socket timeout and an os_error
+// with EAGAIN/EWOULDBLOCK when a non-blocking call would block.
+template <class H>
+concept socket_io_handle = std::movable<H> &&
+    requires(H& h, std::span<std::byte> in, std::span<const std::byte> out) {
+  { h.recv_into(in) } -> std::convertible_to<std::size_t>;
+  { h.send(out) } -> std::convertible_to<std::size_t>;
+  h.gettimeout();
+  { h.fileno() } -> std::convertible_to<int>;
+  h.release();
+};
+
+// Anything makefile() can wrap (the urllib3 backport's contract): recv_into, send, gettimeout,
+// fileno and io_ref(), the io-reference hook returning a socket_io_handle. A TLS socket plugs in
+// by providing these; nothing in the io stack changes.
+template <class S>
+concept socket_like = requires(S& s, std::span<std::byte> in, std::span<const std::byte> out) {
+  s.recv_into(in);
+  s.send(out);
+  s.gettimeout();
+  { s.fileno() } -> std::convertible_to<int>;
+  { s.io_ref() } -> socket_io_handle;
+};
+
+}  // namespace pysock
+
+namespace pysock::io {
+
+// io.DEFAULT_BUFFER_SIZE.
+inline constexpr std::size_t default_buffer_size = 8192;
+
+// Python's AttributeError, raised where the Python object of that mode has no such attribute
+// (e.g. `mode` of a BufferedRWPair, `encoding` of a binary file).
+class attribute_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Python's TypeError, for the few argument errors Python reports by type (e.g. readinto on a
+// text file).
+class type_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Something that borrows a reader's buffered data in place (io::streambuf's get area). The
+// reader calls give_back() before it does anything itself, and the borrower then reports what it
+// consumed and forgets the window, so both views of the stream stay in step without a second
+// buffer.
+class buffer_borrower {
+ public:
+  virtual void give_back() noexcept = 0;
+
+ protected:
+  ~buffer_borrower() = default;
+};
+
+// A reader whose buffered data can be lent out: buffered_reader and text_io_wrapper.
+class lending_reader {
+ public:
+  // The data buffered now (one read of the layer below when there is none; empty at EOF),
+  // lent to `borrower` until the reader's next operation.
+  virtual std::string_view lend(buffer_borrower& borrower) = 0;
+  // Marks `n` bytes of the lent window consumed (called from give_back()).
+  virtual void consume(std::size_t n) noexcept = 0;
+  // Ends a loan early (the borrower is going away).
+  virtual void reclaim() noexcept = 0;
+
+ protected:
+  ~lending_reader() = default;
+};
+
+// Python's newlines attribute: empty is None, one entry a str, more a tuple.
+using newlines_seen = std::vector<std::string>;
+
+// IOBase: the interface every layer implements, with Python's defaults. Methods a layer does not
+// have raise what CPython's C io module raises for them (unsupported_operation, attribute_error).
+// Bytes and text are both std::string (text is UTF-8); sizes in text mode count code points.
+class io_base {
+ public:
+  virtual ~io_base() = default;
+  io_base(const io_base&) = delete;
+  io_base& operator=(const io_base&) = delete;
+
+  // read(n): up to n bytes (all when n < 0); nullopt when a non-blocking read would block.
+  virtual std::optional<std::string> read(std::ptrdiff_t n = -1);
+  // read1(n): at most one raw read.
+  virtual std::string read1(std::ptrdiff_t n = -1);
+  // peek(n): buffered bytes without consuming them.
+  virtual std::string peek(std::ptrdiff_t n = 0);
+  // readinto(buffer): bytes stored; nullopt when a non-blocking read would block.
+  virtual std::optional<std::size_t> readinto(std::span<std::byte> buffer);
+  // readline(limit): up to and including '\n' (text: the newline mode's line end).
+  virtual std::string readline(std::ptrdiff_t limit = -1);
+  // Beyond Python: readline(limit) into `line`, replacing its contents and reusing its capacity
+  // (no allocation per line once it is big enough, like std::getline); false at EOF (empty).
+  virtual bool readline_into(std::string& line, std::ptrdiff_t limit = -1);
+  // readlines(hint): lines until EOF, or until their total size reaches hint (> 0).
+  virtual std::vector<std::string> readlines(std::ptrdiff_t hint = -1);
+  // write(data): how much was taken (bytes, or code points in text mode); nullopt when a raw
+  // non-blocking write would block.
+  virtual std::optional<std::size_t> write(std::string_view data);
+  // writelines(lines): write() of each item, after a closed check.
+  virtual void writelines(std::span<const std::string> lines);
+  virtual void flush();
+  // close(): flush, then close; idempotent; the object ends closed even when flush throws.
+  virtual void close() = 0;
+  virtual bool closed() const = 0;
+  virtual bool readable() const { return false; }
+  virtual bool writable() const { return false; }
+  virtual bool seekable() const { return false; }
+  virtual int fileno() const;
+  virtual int name() const;
+  virtual std::string mode() const;
+  virtual std::string encoding() const;
+  virtual std::string errors() const;
+  virtual newlines_seen newlines() const;
+  virtual bool line_buffering() const;
+
+ protected:
+  io_base() = default;
+  // The Python class name used in messages ("BufferedReader", "SocketIO", ...).
+  virtual std::string_view class_name() const = 0;
+  [[noreturn]] void no_attribute(std::string_view attribute) const;
+  // len() of a line as Python counts it (bytes; code points in text mode), for readlines' hint.
+  virtual std::size_t length_of(std::string_view line) const { return line.size(); }
+  void check_closed() const;    // ValueError "I/O operation on closed file."
+  void check_readable() const;  // UnsupportedOperation "File or stream is not readable."
+  void check_writable() const;  // UnsupportedOperation "File or stream is not writable."
+};
+
+// RawIOBase: read/readall/readline built on readinto, one byte at a time for readline because a
+// raw object has no peek (so an unbuffered file never reads past a line).
+class raw_io : public io_base {
+ public:
+  std::optional<std::string> read(std::ptrdiff_t n = -1) override;
+  // Loops read(8192) to EOF; nullopt when the first read would block (data before a would-block
+  // is returned).
+  std::optional<std::string> readall();
+  std::optional<std::size_t> readinto(std::span<std::byte> buffer) override = 0;
+  std::optional<std::size_t> write(std::string_view data) override;
+  // The byte-span primitive behind write().
+  virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
+
+ protected:
+  std::string_view class_name() const override { return "RawIOBase"; }
+};
+
+namespace detail {
+// SocketIO's mode check and normalisation: "r", "w", "rw", "rb", "wb", "rwb" → "rb", "wb",
+// "rwb"; anything else → value_error("invalid mode: 'x'").
+std::string socket_io_mode(std::string_view mode);
+// The errno of an os_error is EAGAIN/EWOULDBLOCK (a non-blocking call that would block).
+bool is_would_block(const os_error& e) noexcept;
+[[noreturn]] void raise_timed_out_object();
+[[noreturn]] void raise_closed_socket();
+}  // namespace detail
+
+// socket.SocketIO over any socket_like S. It holds one io reference (S::io_ref()), given back
+// exactly once by close() or destruction, so it stays valid after the socket object is gone.
+// After a timeout every read raises os_error("cannot read from timed out object"): a layer
+// above may have lost data in the failed call, so the stream cannot be trusted (bpo-7322).
+template <socket_like S>
+class socket_io final : public raw_io {
+ public:
+  using handle_type = decltype(std::declval<S&>().io_ref());
+
+  // Takes the io reference first, then checks the mode, as Python does; a bad mode gives the
+  // reference straight back.
+  socket_io(S& sock, std::string_view mode)
+      : ref_(sock.io_ref()),
+        mode_(checked_mode(mode)),
+        reading_(mode_.find('r') != mode_.npos),
+        writing_(mode_.find('w') != mode_.npos) {}
+  ~socket_io() override { release(); }
+
+  std::optional<std::size_t> readinto(std::span<std::byte> buffer) override {
+    check_closed();
+    check_readable();
+    if (timeout_occurred_) detail::raise_timed_out_object();
+    if (buffer.empty()) return 0;  // recv of 0 bytes: no wait, even when non-blocking
+    try {
+      return ref_->recv_into(buffer);
+    } catch (const timeout_error&) {
+      timeout_occurred_ = true;
+      throw;
+    } catch (const os_error& e) {
+      if (detail::is_would_block(e)) return std::nullopt;
+      throw;
+    }
+  }
+
+  std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
+    check_closed();
+    check_writable();
+    try {
+      return ref_->send(data);
+    } catch (const os_error& e) {
+      if (detail::is_would_block(e)) return std::nullopt;
+      throw;
+    }
+  }
+
+  bool readable() const override { return checked_open(), reading_; }
+  bool writable() const override { return checked_open(), writing_; }
+  bool seekable() const override { return checked_open(), false; }
+  int fileno() const override { return check_closed(), ref_->fileno(); }
+  int name() const override { return closed() ? -1 : fileno(); }
+  std::string mode() const override { return mode_; }
+  bool closed() const override { return !ref_.has_value(); }
+  // RawIOBase.close (flush, mark closed), then the io reference is given back once.
+  void close() override {
+    if (closed()) return;
+    release();
+  }
+  // SocketIO has no read1 and no peek (AttributeError).
+  std::string read1(std::ptrdiff_t) override { no_attribute("read1"); }
+  std::string peek(std::ptrdiff_t) override { no_attribute("peek"); }
+  // Whether a timeout poisoned this object.
+  bool timed_out() const noexcept { return timeout_occurred_; }
+
+ protected:
+  std::string_view class_name() const override { return "SocketIO"; }
+
+ private:
+  std::string checked_mode(std::string_view mode) {
+    try {
+      return detail::socket_io_mode(mode);
+    } catch (...) {
+      ref_->release();
+      throw;
+    }
+  }
+  void checked_open() const {
+    if (closed()) detail::raise_closed_socket();
+  }
+  void release() noexcept {
+    if (!ref_) return;
+    ref_->release();
+    ref_.reset();
+  }
+
+  std::optional<handle_type> ref_;
+  std::string mode_;
+  bool reading_;
+  bool writing_;
+  bool timeout_occurred_ = false;
+};
+
+}  // namespace pysock::io

@@ -1,0 +1,42 @@
+// io::file: forwards to the top object of its stack.
+#include "pysock/io/file.hpp"
+
+namespace pysock::io {
+
+file::file(std::unique_ptr<io_base> stream) : stream_(std::move(stream)) {
+  reader_ = dynamic_cast<buffered_reader*>(stream_.get());
+  if (auto* pair = dynamic_cast<buffered_rw_pair*>(stream_.get())) reader_ = &pair->reader();
+}
+
+file& file::operator=(file&& other) noexcept {
+  if (this != &other) {
+    stream_.reset();  // the top object's destructor closes it, swallowing errors
+    stream_ = std::move(other.stream_);
+    reader_ = std::exchange(other.reader_, nullptr);
+  }
+  return *this;
+}
+
+file::~file() = default;
+
+void file::close() {
+  if (stream_) stream_->close();
+}
+
+io_base& file::get() const {
+  if (!stream_) throw value_error("I/O operation on closed file.");
+  return *stream_;
+}
+
+buffered_reader& file::reader(const char* what) const {
+  if (!stream_) throw value_error("I/O operation on closed file.");
+  if (reader_) return *reader_;
+  throw unsupported_operation(std::string(what) + " needs a buffered binary reader");
+}
+
+file::line_iterator file::line_range::begin() const {
+  if (f->closed()) throw value_error("I/O operation on closed file.");
+  return line_iterator(f);
+}
+
+}  // namespace pysock::io

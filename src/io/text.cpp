@@ -1,0 +1,428 @@
+// The text layer: CPython 3.13's C TextIOWrapper and IncrementalNewlineDecoder over UTF-8
+// strings. Line endings are ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
+// character, so lines are found with memchr on bytes; only sizes are counted in code points.
+#include "pysock/io/text.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <utility>
+
+namespace pysock::io {
+
+namespace {
+
+bool is_lead_byte(char c) noexcept {
+  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+}
+
+std::size_t count_code_points(std::string_view text) noexcept {
+  return std::size_t(std::count_if(text.begin(), text.end(), is_lead_byte));
+}
+
+// The byte offset just after the first `n` code points of `text` (all of it if shorter).
+std::size_t skip_code_points(std::string_view text, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (std::size_t seen = 0; i < text.size(); ++i) {
+    if (is_lead_byte(text[i]) && seen++ == n) break;
+  }
+  return i;
+}
+
+constexpr unsigned seen_lf = 1, seen_cr = 2, seen_crlf = 4;
+
+}  // namespace
+
+// --- incremental_newline_decoder -------------------------------------------------------------
+
+incremental_newline_decoder::incremental_newline_decoder(
+    std::unique_ptr<incremental_decoder> decoder, bool translate)
+    : decoder_(std::move(decoder)), translate_(translate) {}
+
+void incremental_newline_decoder::decode(std::string_view input, std::string& out, bool final) {
+  const std::size_t start = out.size();
+  if (decoder_) {
+    decoder_->decode(input, out, final);
+  } else {
+    out += input;
+  }
+  if (pending_cr_ && (final || out.size() > start)) {
+    out.insert(out.begin() + std::ptrdiff_t(start), '\r');
+    pending_cr_ = false;
+  }
+  if (!final && out.size() > start && out.back() == '\r') {
+    out.pop_back();
+    pending_cr_ = true;
+  }
+  char* text = out.data() + start;
+  const std::size_t size = out.size() - start;
+  const char* first_cr = static_cast<const char*>(std::memchr(text, '\r', size));
+  if (!first_cr) {
+    if (std::memchr(text, '\n', size)) seen_ |= seen_lf;
+    return;
+  }
+  // Count the endings and translate in one pass from the first '\r'.
+  if (std::memchr(text, '\n', std::size_t(first_cr - text))) seen_ |= seen_lf;
+  std::size_t write = std::size_t(first_cr - text);
+  for (std::size_t read = write; read < size; ++read) {
+    char c = text[read];
+    if (c == '\r') {
+      if (read + 1 < size && text[read + 1] == '\n') {
+        seen_ |= seen_crlf;
+        ++read;
+        if (!translate_) text[write++] = '\r';
+        c = '\n';
+      } else {
+        seen_ |= seen_cr;
+        if (translate_) c = '\n';
+      }
+    } else if (c == '\n') {
+      seen_ |= seen_lf;
+    }
+    text[write++] = c;
+  }
+  out.resize(start + write);
+}
+
+std::string incremental_newline_decoder::decode(std::string_view input, bool final) {
+  std::string out;
+  decode(input, out, final);
+  return out;
+}
+
+newlines_seen incremental_newline_decoder::newlines() const {
+  newlines_seen result;
+  if (seen_ & seen_cr) result.emplace_back("\r");
+  if (seen_ & seen_lf) result.emplace_back("\n");
+  if (seen_ & seen_crlf) result.emplace_back("\r\n");
+  return result;
+}
+
+decoder_state incremental_newline_decoder::getstate() const {
+  decoder_state state = decoder_ ? decoder_->getstate() : decoder_state{};
+  state.flags = (state.flags << 1) | (pending_cr_ ? 1 : 0);
+  return state;
+}
+
+void incremental_newline_decoder::setstate(const decoder_state& state) {
+  pending_cr_ = (state.flags & 1) != 0;
+  if (decoder_) decoder_->setstate({state.buffered, state.flags >> 1});
+}
+
+void incremental_newline_decoder::reset() {
+  seen_ = 0;
+  pending_cr_ = false;
+  if (decoder_) decoder_->reset();
+}
+
+// --- text_io_wrapper -------------------------------------------------------------------------
+
+namespace {
+
+void check_newline(const std::optional<std::string>& newline) {
+  if (!newline) return;
+  for (std::string_view valid : {"", "\n", "\r", "\r\n"}) {
+    if (*newline == valid) return;
+  }
+  throw value_error("illegal newline value: " + *newline);
+}
+
+}  // namespace
+
+text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string encoding,
+                                 std::optional<std::string> errors,
+                                 std::optional<std::string> newline, bool line_buffering,
+                                 bool write_through)
+    : buffer_(std::move(buffer)),
+      encoding_(std::move(encoding)),
+      errors_(errors.value_or("strict")),
+      line_buffering_(line_buffering),
+      write_through_(write_through) {
+  check_newline(newline);
+  lookup_codec(encoding_);
+  read_universal_ = !newline || newline->empty();
+  read_translate_ = !newline;
+  read_nl_ = newline.value_or("");
+  write_translate_ = !newline || !newline->empty();
+  if (!read_universal_ && read_nl_ != "\n") write_nl_ = read_nl_;
+  has_read1_ = dynamic_cast<raw_io*>(buffer_.get()) == nullptr;
+  chunk_source_ = dynamic_cast<buffered_reader*>(buffer_.get());
+  if (auto* pair = dynamic_cast<buffered_rw_pair*>(buffer_.get())) chunk_source_ = &pair->reader();
+  if (buffer_->readable()) {
+    auto decoder = make_incremental_decoder(encoding_, errors_);
+    if (read_universal_) {
+      nl_decoder_ =
+          std::make_unique<incremental_newline_decoder>(std::move(decoder), read_translate_);
+    } else {
+      decoder_ = std::move(decoder);
+    }
+  }
+  if (buffer_->writable()) {
+    encoder_ = make_incremental_encoder(encoding_, errors_);
+    // CPython encodes utf-16/utf-32 on a non-seekable stream as if the BOM were already written
+    // (its fast path never sees a start of stream): native byte order, no BOM.
+    auto name = lookup_codec(encoding_).name;
+    if (!buffer_->seekable() && (name == "utf-16" || name == "utf-32")) encoder_->setstate(0);
+  }
+}
+
+text_io_wrapper::~text_io_wrapper() {
+  try {
+    close();
+  } catch (...) {  // Python's dealloc ignores close errors
+  }
+}
+
+void text_io_wrapper::set_chunk_size(std::size_t size) {
+  if (size == 0) throw value_error("a strictly positive integer is required");
+  chunk_size_ = size;
+}
+
+bool text_io_wrapper::seekable() const {
+  return buffer_->seekable();
+}
+
+std::string text_io_wrapper::mode() const {
+  if (!mode_) no_attribute("mode");
+  return *mode_;
+}
+
+newlines_seen text_io_wrapper::newlines() const {
+  return nl_decoder_ ? nl_decoder_->newlines() : newlines_seen{};
+}
+
+std::size_t text_io_wrapper::length_of(std::string_view line) const {
+  return count_code_points(line);
+}
+
+std::string text_io_wrapper::read1(std::ptrdiff_t) {
+  no_attribute("read1");
+}
+std::string text_io_wrapper::peek(std::ptrdiff_t) {
+  no_attribute("peek");
+}
+std::optional<std::size_t> text_io_wrapper::readinto(std::span<std::byte>) {
+  no_attribute("readinto");
+}
+
+void text_io_wrapper::check_readable_text() const {
+  if (!decoder_ && !nl_decoder_) throw unsupported_operation("not readable");
+}
+
+void text_io_wrapper::decode_into(std::string_view bytes, std::string& out, bool final) {
+  if (nl_decoder_) {
+    nl_decoder_->decode(bytes, out, final);
+  } else {
+    decoder_->decode(bytes, out, final);
+  }
+}
+
+// C's textiowrapper_read_chunk: one read1 (read on a raw buffer) of max(chunk, hint) bytes,
+// decoded into decoded_; false at EOF.
+bool text_io_wrapper::read_chunk(std::size_t size_hint) {
+  std::size_t size = std::max(chunk_size_, size_hint);
+  if (chunk_source_) {
+    std::string_view bytes = chunk_source_->read1_view(std::ptrdiff_t(size));
+    decoded_.clear();
+    decoded_pos_ = 0;
+    decode_into(bytes, decoded_, bytes.empty());
+    return !bytes.empty() || !decoded_.empty();
+  }
+  std::optional<std::string> bytes;
+  if (has_read1_) {
+    bytes = buffer_->read1(std::ptrdiff_t(size));
+  } else {
+    bytes = buffer_->read(std::ptrdiff_t(size));
+    if (!bytes) {
+      throw type_error(
+          "underlying read() should have returned a bytes-like object, not 'NoneType'");
+    }
+  }
+  bool eof = bytes->empty();
+  decoded_.clear();
+  decoded_pos_ = 0;
+  decode_into(*bytes, decoded_, eof);
+  return !eof || !decoded_.empty();
+}
+
+// Up to n code points (all when n < 0) of the decoded text not yet returned.
+std::string text_io_wrapper::take_decoded(std::ptrdiff_t n) {
+  std::string_view rest(decoded_.data() + decoded_pos_, decoded_.size() - decoded_pos_);
+  std::size_t bytes = n < 0 ? rest.size() : skip_code_points(rest, std::size_t(n));
+  decoded_pos_ += bytes;
+  return std::string(rest.substr(0, bytes));
+}
+
+std::string_view text_io_wrapper::lend(buffer_borrower& borrower) {
+  reclaim();
+  check_closed();
+  check_readable_text();
+  write_pending();
+  while (decoded_pos_ == decoded_.size()) {
+    if (!read_chunk(0)) return {};
+  }
+  borrower_ = &borrower;
+  return std::string_view(decoded_).substr(decoded_pos_);
+}
+
+void text_io_wrapper::reclaim() noexcept {
+  if (auto* borrower = std::exchange(borrower_, nullptr)) borrower->give_back();
+}
+
+std::optional<std::string> text_io_wrapper::read(std::ptrdiff_t n) {
+  reclaim();
+  check_closed();
+  check_readable_text();
+  write_pending();
+  if (n < 0) {
+    auto bytes = buffer_->read(-1);
+    if (!bytes) throw type_error("can't concat NoneType to bytes");
+    std::string rest;
+    decode_into(*bytes, rest, true);  // first: if it throws, the decoded text stays unread
+    std::string result = take_decoded(-1) + rest;
+    decoded_.clear();
+    decoded_pos_ = 0;
+    return result;
+  }
+  std::string result = take_decoded(n);
+  std::size_t remaining = std::size_t(n) - count_code_points(result);
+  while (remaining > 0) {
+    if (!read_chunk(remaining)) break;
+    std::string more = take_decoded(std::ptrdiff_t(remaining));
+    remaining -= count_code_points(more);
+    result += more;
+  }
+  return result;
+}
+
+// C's _PyIO_find_line_ending: the end of the first line in `text` (0 when none; then `consumed`
+// is how much of `text` can be set aside without splitting a line ending).
+std::size_t text_io_wrapper::find_line_end(std::string_view text, std::size_t& consumed) const {
+  consumed = text.size();
+  if (read_translate_ || (!read_universal_ && read_nl_.size() == 1)) {
+    char nl = read_translate_ ? '\n' : read_nl_[0];
+    auto* hit = static_cast<const char*>(std::memchr(text.data(), nl, text.size()));
+    return hit ? std::size_t(hit - text.data()) + 1 : 0;
+  }
+  if (read_universal_) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') return i + 1;
+      if (text[i] == '\r') return i + 1 < text.size() && text[i + 1] == '\n' ? i + 2 : i + 1;
+    }
+    return 0;
+  }
+  // "\r\n": a '\r' at the very end may be the first half of the next ending.
+  if (auto i = text.find("\r\n"); i != std::string_view::npos) return i + 2;
+  if (!text.empty() && text.back() == '\r') consumed = text.size() - 1;
+  return 0;
+}
+
+std::string text_io_wrapper::readline(std::ptrdiff_t limit) {
+  std::string line;
+  readline_into(line, limit);
+  return line;
+}
+
+// C's _textiowrapper_readline: gathers decoded text until a line ending (or `limit` code points).
+bool text_io_wrapper::readline_into(std::string& line, std::ptrdiff_t limit) {
+  reclaim();
+  check_closed();
+  write_pending();
+  line.clear();             // set aside so far
+  std::size_t chunked = 0;  // its length in code points
+  for (;;) {
+    while (decoded_pos_ == decoded_.size()) {
+      check_readable_text();
+      if (!read_chunk(0)) {
+        decoded_.clear();
+        decoded_pos_ = 0;
+        return !line.empty();
+      }
+    }
+    std::string_view rest(decoded_.data() + decoded_pos_, decoded_.size() - decoded_pos_);
+    std::size_t consumed = 0;
+    std::size_t end = find_line_end(rest, consumed);
+    std::size_t take = end > 0 ? end : consumed;
+    if (limit >= 0) {
+      std::size_t taken = count_code_points(rest.substr(0, take));
+      if (chunked + taken >= std::size_t(limit)) {
+        std::size_t cut = skip_code_points(rest, std::size_t(limit) - chunked);
+        line += rest.substr(0, cut);
+        decoded_pos_ += cut;
+        return !line.empty();
+      }
+      chunked += taken;
+    }
+    line += rest.substr(0, take);
+    decoded_pos_ += take;
+    if (end > 0) return !line.empty();
+    if (take < rest.size()) {
+      // A held-back '\r' of a possible "\r\n": keep it in front of the next chunk.
+      std::string held(rest.substr(take));
+      if (!read_chunk(0)) {
+        decoded_.clear();
+        decoded_pos_ = 0;
+        line += held;
+        return !line.empty();
+      }
+      decoded_.insert(0, held);
+    }
+  }
+}
+
+std::optional<std::size_t> text_io_wrapper::write(std::string_view text) {
+  reclaim();
+  check_closed();
+  if (!encoder_) throw unsupported_operation("not writable");
+  const std::size_t length = count_code_points(text);
+  const bool has_lf = text.find('\n') != std::string_view::npos;
+  std::string translated;
+  if (has_lf && write_translate_ && !write_nl_.empty()) {
+    translated.reserve(text.size() + text.size() / 8);
+    for (char c : text) {
+      if (c == '\n') {
+        translated += write_nl_;
+      } else {
+        translated += c;
+      }
+    }
+    text = translated;
+  }
+  const bool need_flush = line_buffering_ && (has_lf || text.find('\r') != std::string_view::npos);
+  encoder_->encode(text, pending_);
+  if (pending_.size() >= chunk_size_ || need_flush || write_through_) write_pending();
+  if (need_flush) buffer_->flush();
+  // Not seekable: decoded text not read yet is kept (gh-80109); the decoder starts afresh.
+  if (nl_decoder_) nl_decoder_->reset();
+  if (decoder_) decoder_->reset();
+  return length;
+}
+
+// C's _textiowrapper_writeflush: the pending bytes go to the buffer in one write; they are gone
+// even if that write fails.
+void text_io_wrapper::send_pending() {
+  std::string bytes = std::move(pending_);
+  pending_.clear();
+  buffer_->write(bytes);
+}
+
+void text_io_wrapper::flush() {
+  check_closed();
+  write_pending();
+  buffer_->flush();
+}
+
+void text_io_wrapper::close() {
+  reclaim();
+  if (buffer_->closed()) return;
+  std::exception_ptr flush_error;
+  try {
+    flush();
+  } catch (...) {
+    flush_error = std::current_exception();
+  }
+  buffer_->close();
+  if (flush_error) std::rethrow_exception(flush_error);
+}
+
+}  // namespace pysock::io

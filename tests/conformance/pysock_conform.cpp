@@ -1,0 +1,569 @@
+// pysock-conform: the pysock side of the differential test against CPython (protocol in
+// conformance.md, Python side in reference.py). Reads one JSON scenario per line on stdin, runs it
+// through an AF_UNIX socketpair + pysock::makefile, and writes one JSON answer per line.
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "pysock/io/text.hpp"
+#include "pysock/makefile.hpp"
+#include "pysock/socket.hpp"
+
+namespace {
+
+// --- a small JSON value, parser and writer (ensure_ascii output, like json.dumps) -------------
+
+struct json;
+using json_array = std::vector<json>;
+using json_object = std::map<std::string, json>;
+struct json {
+  std::variant<std::nullptr_t, bool, double, std::string, json_array, json_object> v;
+  bool is_null() const { return std::holds_alternative<std::nullptr_t>(v); }
+  const std::string& str() const { return std::get<std::string>(v); }
+  double num() const { return std::get<double>(v); }
+  const json_array& arr() const { return std::get<json_array>(v); }
+  const json* get(const std::string& key) const {
+    auto& o = std::get<json_object>(v);
+    auto it = o.find(key);
+    return it == o.end() ? nullptr : &it->second;
+  }
+};
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xC0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {  // lone surrogates too: generalized UTF-8, as pysock's codecs
+    out += char(0xE0 | (cp >> 12));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  } else {
+    out += char(0xF0 | (cp >> 18));
+    out += char(0x80 | ((cp >> 12) & 0x3F));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  }
+}
+
+class parser {
+ public:
+  explicit parser(std::string_view text) : s_(text) {}
+  json parse() {
+    skip();
+    char c = s_.at(i_);
+    if (c == '{') return object();
+    if (c == '[') return array();
+    if (c == '"') return json{string()};
+    if (s_.compare(i_, 4, "null") == 0) return i_ += 4, json{nullptr};
+    if (s_.compare(i_, 4, "true") == 0) return i_ += 4, json{true};
+    if (s_.compare(i_, 5, "false") == 0) return i_ += 5, json{false};
+    std::size_t used = 0;
+    double d = std::stod(std::string(s_.substr(i_, 40)), &used);
+    i_ += used;
+    return json{d};
+  }
+
+ private:
+  void skip() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
+  }
+  json object() {
+    json_object o;
+    ++i_;
+    for (skip(); s_.at(i_) != '}'; skip()) {
+      std::string key = (skip(), string());
+      skip();
+      ++i_;  // ':'
+      o[key] = parse();
+      skip();
+      if (s_.at(i_) == ',') ++i_;
+    }
+    ++i_;
+    return json{std::move(o)};
+  }
+  json array() {
+    json_array a;
+    ++i_;
+    for (skip(); s_.at(i_) != ']'; skip()) {
+      a.push_back(parse());
+      skip();
+      if (s_.at(i_) == ',') ++i_;
+    }
+    ++i_;
+    return json{std::move(a)};
+  }
+  std::uint32_t hex4() {
+    auto v = std::uint32_t(std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16));
+    i_ += 4;
+    return v;
+  }
+  std::string string() {
+    std::string out;
+    ++i_;
+    while (s_.at(i_) != '"') {
+      char c = s_[i_++];
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      char e = s_.at(i_++);
+      switch (e) {
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'u': {
+          std::uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && s_.compare(i_, 2, "\\u") == 0) {
+            std::size_t save = i_;
+            i_ += 2;
+            std::uint32_t low = hex4();
+            if (low >= 0xDC00 && low < 0xE000) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              i_ = save;
+            }
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          out += e;
+      }
+    }
+    ++i_;
+    return out;
+  }
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+void write_escaped_unit(std::string& out, std::uint32_t unit) {
+  static const char* digits = "0123456789abcdef";
+  out += "\\u";
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out += digits[(unit >> shift) & 0xF];
+}
+
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            if (c == 0x7F) {
+              out += char(c);
+            } else {
+              write_escaped_unit(out, c);
+            }
+          } else {
+            out += char(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    std::uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
+    for (int k = 1; k < len && i + std::size_t(k) < text.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + std::size_t(k)]) & 0x3F);
+    }
+    i += std::size_t(len);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      write_escaped_unit(out, 0xD800 + (cp >> 10));
+      write_escaped_unit(out, 0xDC00 + (cp & 0x3FF));
+    } else {
+      write_escaped_unit(out, cp);
+    }
+  }
+  return out + "\"";
+}
+
+std::string base64(std::string_view data) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    std::uint32_t n = (std::uint32_t(std::uint8_t(data[i])) << 16) |
+                      (std::uint32_t(std::uint8_t(data[i + 1])) << 8) | std::uint8_t(data[i + 2]);
+    for (int s = 18; s >= 0; s -= 6)
+      out += table[(n >> s) & 63];
+  }
+  if (std::size_t rest = data.size() - i) {
+    std::uint32_t n = std::uint32_t(std::uint8_t(data[i])) << 16;
+    if (rest == 2) n |= std::uint32_t(std::uint8_t(data[i + 1])) << 8;
+    out += table[(n >> 18) & 63];
+    out += table[(n >> 12) & 63];
+    out += rest == 2 ? table[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string unbase64(std::string_view text) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+'             ? 62
+            : c == '/'             ? 63
+                                   : -1;
+    if (v < 0) continue;
+    acc = (acc << 6) | std::uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += char((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+// --- the scenario ----------------------------------------------------------------------------
+
+struct peer {
+  int fd;
+  std::string received;
+  bool eof = false;
+
+  void drain_available() {
+    char buf[65536];
+    while (!eof) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      if (n <= 0) {
+        eof = true;
+        return;
+      }
+      received.append(buf, std::size_t(n));
+    }
+  }
+  const std::string& recv_so_far() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    drain_available();
+    while (!eof && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 2) <= 0) break;
+      drain_available();
+    }
+    return received;
+  }
+  void drain_until_eof() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!eof && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      ::poll(&p, 1, 100);
+      drain_available();
+    }
+  }
+};
+
+enum class kind { raw, reader, writer, pair, text };
+
+kind kind_of(const pysock::io::file& f) {
+  auto& s = f.stream();
+  if (dynamic_cast<const pysock::io::text_io_wrapper*>(&s)) return kind::text;
+  if (dynamic_cast<const pysock::io::buffered_reader*>(&s)) return kind::reader;
+  if (dynamic_cast<const pysock::io::buffered_writer*>(&s)) return kind::writer;
+  if (dynamic_cast<const pysock::io::buffered_rw_pair*>(&s)) return kind::pair;
+  return kind::raw;
+}
+
+struct skip_rest {
+  std::string answer;
+};
+
+struct scenario {
+  pysock::socket& sock;
+  peer& other;
+  int fd;
+  pysock::io::file file;
+  kind k = kind::raw;
+
+  bool text() const { return k == kind::text; }
+  std::string value(const std::string& data) const {
+    return text() ? quote(data) : quote(base64(data));
+  }
+  std::string data_of(const json& item) const { return text() ? item.str() : unbase64(item.str()); }
+  static std::ptrdiff_t size_of(const json& arg) { return std::ptrdiff_t(arg.num()); }
+  [[noreturn]] static void type_error(const char* what) { throw pysock::io::type_error(what); }
+
+  std::string run(const json_array& op) {
+    const std::string& name = op.at(0).str();
+    const json* arg = op.size() > 1 ? &op[1] : nullptr;
+    bool none = arg && arg->is_null();
+    if (name == "read") {
+      if (none && (k == kind::raw || k == kind::writer)) type_error("None");
+      auto r = file.read(arg && !none ? size_of(*arg) : -1);
+      return r ? value(*r) : "null";
+    }
+    if (name == "read1") {
+      if (none) type_error("None");
+      return value(file.read1(arg ? size_of(*arg) : -1));
+    }
+    if (name == "peek") {
+      if (none) type_error("None");
+      return value(file.peek(arg ? size_of(*arg) : 0));
+    }
+    if (name == "readinto") {
+      std::string buf(std::size_t(size_of(*arg)), '\0');
+      auto n = file.readinto(std::as_writable_bytes(std::span(buf.data(), buf.size())));
+      return n ? quote(base64(buf.substr(0, *n))) : "null";
+    }
+    if (name == "readline") {
+      if (none && k == kind::text) type_error("None");
+      return value(file.readline(arg && !none ? size_of(*arg) : -1));
+    }
+    if (name == "readlines") {
+      std::string out = "[";
+      for (auto& line : file.readlines(arg && !none ? size_of(*arg) : -1)) {
+        out += (out.size() > 1 ? ", " : "") + value(line);
+      }
+      return out + "]";
+    }
+    if (name == "write") {
+      if (none && k != kind::raw) type_error("None");
+      if (none) {  // SocketIO checks closed and writable before send() rejects None
+        if (file.closed()) throw pysock::value_error("I/O operation on closed file.");
+        if (!file.writable())
+          throw pysock::unsupported_operation("File or stream is not writable.");
+        type_error("None");
+      }
+      auto n = file.write(data_of(*arg));
+      return n ? std::to_string(*n) : "null";
+    }
+    if (name == "writelines") {
+      const json_array* list = &op;
+      std::size_t first = 1;
+      if (op.size() == 2 && std::holds_alternative<json_array>(op[1].v))
+        list = &op[1].arr(), first = 0;
+      file.writelines(std::span<const std::string>());  // the closed check comes first
+      for (std::size_t i = first; i < list->size(); ++i) {
+        if ((*list)[i].is_null()) type_error("None");
+        file.write(data_of((*list)[i]));
+      }
+      return "null";
+    }
+    if (name == "flush") return file.flush(), "null";
+    if (name == "close") return file.close(), "null";
+    if (name == "attr") return attr(arg->str());
+    if (name == "sock_close") return sock.close(), "null";
+    if (name == "sock_alive") return sock.fileno() != -1 ? "true" : "false";
+    if (name == "peer_recv") return quote(base64(other.recv_so_far()));
+    throw std::runtime_error("unknown op " + name);
+  }
+
+  std::string attr(const std::string& name) {
+    if (name == "closed") return file.closed() ? "true" : "false";
+    if (name == "readable") return file.readable() ? "true" : "false";
+    if (name == "writable") return file.writable() ? "true" : "false";
+    if (name == "seekable") return file.seekable() ? "true" : "false";
+    if (name == "line_buffering") return file.line_buffering() ? "true" : "false";
+    if (name == "mode") return quote(file.mode());
+    if (name == "encoding") return quote(file.encoding());
+    if (name == "errors") return quote(file.errors());
+    if (name == "name") {
+      int n = file.name();
+      return n == fd ? "true" : std::to_string(n);
+    }
+    if (name == "newlines") {
+      auto seen = file.newlines();
+      if (seen.empty()) return "null";
+      if (seen.size() == 1) return quote(seen[0]);
+      std::string out = "[";
+      for (auto& s : seen)
+        out += (out.size() > 1 ? ", " : "") + quote(s);
+      return out + "]";
+    }
+    throw std::runtime_error("unknown attribute " + name);
+  }
+};
+
+// CLASS and TEXT of an exception, as Python's type(e).__name__ and str(e).
+std::string error_answer(std::exception_ptr error, bool& skip) {
+  skip = false;
+  auto answer = [](const char* cls, const std::exception& e) {
+    return std::string("{\"error\": \"") + cls + "\", \"message\": " + quote(e.what()) + "}";
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const pysock::unicode_decode_error& e) {
+    skip = true;
+    return answer("UnicodeDecodeError", e);
+  } catch (const pysock::unicode_encode_error& e) {
+    skip = true;
+    return answer("UnicodeEncodeError", e);
+  } catch (const pysock::value_error& e) {
+    return answer("ValueError", e);
+  } catch (const std::invalid_argument& e) {  // the codecs' TypeError
+    return answer("TypeError", e);
+  } catch (const pysock::lookup_error& e) {
+    return answer("LookupError", e);
+  } catch (const pysock::io::attribute_error& e) {
+    return answer("AttributeError", e);
+  } catch (const pysock::io::type_error& e) {
+    return answer("TypeError", e);
+  } catch (const pysock::unsupported_operation& e) {
+    return answer("UnsupportedOperation", e);
+  } catch (const pysock::blocking_io_error& e) {
+    return answer("BlockingIOError", e);
+  } catch (const pysock::timeout_error& e) {
+    return answer("TimeoutError", e);
+  } catch (const pysock::broken_pipe_error& e) {
+    return answer("BrokenPipeError", e);
+  } catch (const pysock::connection_reset_error& e) {
+    return answer("ConnectionResetError", e);
+  } catch (const pysock::connection_error& e) {
+    return answer("ConnectionError", e);
+  } catch (const pysock::os_error& e) {
+    return answer("OSError", e);
+  } catch (const std::exception& e) {
+    return answer("RuntimeError", e);
+  }
+}
+
+std::string run_scenario(const json& spec) {
+  std::string id = spec.get("id") ? quote(spec.get("id")->str()) : "null";
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    throw std::runtime_error("socketpair");
+  auto sock = pysock::socket::adopt(fds[0]);
+  peer other{fds[1], {}};
+  int big = 1 << 20;
+  ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  auto feed =
+      spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
+  for (std::size_t sent = 0; sent < feed.size();) {
+    ssize_t n = ::send(fds[1], feed.data() + sent, feed.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += std::size_t(n);
+  }
+  const json* close_feed = spec.get("close_feed");
+  if (!close_feed || std::get<bool>(close_feed->v)) ::shutdown(fds[1], SHUT_WR);
+
+  auto text_opt = [&](const char* key) -> std::optional<std::string> {
+    const json* v = spec.get(key);
+    if (!v || v->is_null()) return std::nullopt;
+    return v->str();
+  };
+  std::string answer = "{\"id\": " + id;
+  scenario run{sock, other, fds[0], {}, kind::raw};
+  try {
+    const json* t = spec.get("timeout");
+    if (t && !t->is_null()) sock.settimeout(std::chrono::duration<double>(t->num()));
+    pysock::makefile_options options;
+    if (const json* b = spec.get("buffering"); b && !b->is_null())
+      options.buffering = int(b->num());
+    options.encoding = text_opt("encoding").value_or("utf-8");
+    options.errors = text_opt("errors");
+    options.newline = text_opt("newline");
+    run.file = sock.makefile(text_opt("mode").value_or("r"), options);
+    run.k = kind_of(run.file);
+    answer += ", \"makefile\": {\"ok\": true}, \"results\": [";
+    const json* ops = spec.get("ops");
+    bool skipping = false;
+    std::size_t index = 0;
+    for (const json& op : ops ? ops->arr() : json_array{}) {
+      if (index++) answer += ", ";
+      if (skipping) {
+        answer += "{\"skipped\": true}";
+        continue;
+      }
+      try {
+        answer += "{\"value\": " + run.run(op.arr()) + "}";
+      } catch (...) {
+        answer += error_answer(std::current_exception(), skipping);
+      }
+    }
+    answer += "]";
+  } catch (...) {
+    bool ignored;
+    answer +=
+        ", \"makefile\": " + error_answer(std::current_exception(), ignored) + ", \"results\": []";
+  }
+  std::thread drainer([&] { other.drain_until_eof(); });
+  try {
+    run.file.close();
+  } catch (...) {
+  }
+  run.file = {};
+  try {
+    sock.close();
+  } catch (...) {
+  }
+  drainer.join();
+  ::close(fds[1]);
+  return answer + ", \"peer\": " + quote(base64(other.received)) + "}";
+}
+
+}  // namespace
+
+int main() {
+  std::ios::sync_with_stdio(false);
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json spec = parser(line).parse();
+    std::string answer;
+    try {
+      answer = run_scenario(spec);
+    } catch (const std::exception& e) {
+      answer = "{\"id\": " + (spec.get("id") ? quote(spec.get("id")->str()) : "null") +
+               ", \"harness_error\": " + quote(e.what()) + "}";
+    }
+    std::cout << answer << '\n' << std::flush;
+  }
+}

@@ -1,0 +1,239 @@
+// buffered_reader / buffered_writer / buffered_rw_pair against CPython's test_io vectors (8.2-8.4)
+// over a scripted raw stream, and over real sockets.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "pysock/io/buffered.hpp"
+#include "support/helpers.hpp"
+#include "support/mock_raw.hpp"
+
+using pysock::io::buffered_reader;
+using pysock::io::buffered_rw_pair;
+using pysock::io::buffered_writer;
+using pysock_test::mock_raw;
+using opt = std::optional<std::string>;
+
+namespace {
+
+std::shared_ptr<mock_raw> raw_of(std::vector<opt> reads) {
+  return std::make_shared<mock_raw>(std::move(reads));
+}
+
+}  // namespace
+
+TEST(BufferedReader, ReadNonBlockingVector) {
+  buffered_reader r(
+      raw_of({"abc", "d", std::nullopt, "efg", std::nullopt, std::nullopt, std::nullopt}));
+  EXPECT_EQ(r.read(6), opt("abcd"));
+  EXPECT_EQ(r.read(1), opt("e"));
+  EXPECT_EQ(r.read(), opt("fg"));
+  EXPECT_EQ(r.peek(1), "");
+  EXPECT_EQ(r.read(), std::nullopt);
+  EXPECT_EQ(r.read(), opt(""));
+}
+
+TEST(BufferedReader, Read1Vector) {
+  auto raw = raw_of({"abc", "d", "efg"});
+  buffered_reader r(raw);
+  EXPECT_EQ(r.read(1), opt("a"));
+  EXPECT_EQ(r.read1(1), "b");
+  EXPECT_EQ(raw->read_sizes.size(), 1u);
+  EXPECT_EQ(r.read1(0), "");
+  EXPECT_EQ(r.read1(100), "c");
+  EXPECT_EQ(r.read1(100), "d");
+  EXPECT_EQ(r.read1(100), "efg");
+  EXPECT_EQ(r.read1(100), "");
+  EXPECT_EQ(raw->read_sizes.size(), 4u);
+}
+
+TEST(BufferedReader, Read1WithEmptyBufferReadsTheRequestedSizeUncapped) {
+  auto raw = raw_of({std::string(50, 'x')});
+  buffered_reader r(raw, 16);
+  EXPECT_EQ(r.read1(50).size(), 50u);  // one raw read, not capped at the buffer size
+  EXPECT_EQ(raw->returned, std::vector<std::size_t>{50});
+}
+
+TEST(BufferedReader, PeekReadsOnlyWhenTheBufferIsEmpty) {
+  auto raw = raw_of({"ab", "cdefgh"});
+  buffered_reader r(raw, 16);
+  EXPECT_EQ(r.peek(5), "ab");
+  EXPECT_EQ(r.peek(5), "ab");
+  EXPECT_EQ(raw->read_sizes.size(), 1u);
+}
+
+TEST(BufferedReader, ReadintoVector) {
+  buffered_reader r(raw_of({"abc", std::nullopt}), 2);
+  std::string b = "xx";
+  auto span = std::as_writable_bytes(std::span(b.data(), b.size()));
+  EXPECT_EQ(r.readinto(span), 2u);
+  EXPECT_EQ(b, "ab");
+  EXPECT_EQ(r.readinto(span), 1u);
+  EXPECT_EQ(b, "cb");
+}
+
+TEST(BufferedReader, ReadlineVectorOfTheCImplementation) {
+  buffered_reader r(raw_of({std::string("abc\ndef\nxyzzy\nfoo\0bar\nanother line", 34)}));
+  EXPECT_EQ(r.readline(), "abc\n");
+  EXPECT_EQ(r.readline(10), "def\n");
+  EXPECT_EQ(r.readline(2), "xy");
+  EXPECT_EQ(r.readline(4), "zzy\n");
+  EXPECT_EQ(r.readline(), std::string("foo\0bar\n", 8));
+  EXPECT_EQ(r.readline(-1), "another line");
+  EXPECT_EQ(r.readline(), "");
+}
+
+TEST(BufferedReader, LongLinesAcrossManyRefillsAndLimitsKeepMemoryBounded) {
+  std::string line(100000, 'q');
+  line += '\n';
+  buffered_reader r(raw_of({line, "tail"}), 64);
+  EXPECT_EQ(r.readline(1000), std::string(1000, 'q'));
+  EXPECT_EQ(r.readline(), line.substr(1000));
+  EXPECT_EQ(r.readline_view(), "tail");
+}
+
+TEST(BufferedReader, ReadlinesHint) {
+  buffered_reader r(raw_of({"abc\nd\nef"}));
+  EXPECT_EQ(r.readlines(5), (std::vector<std::string>{"abc\n", "d\n"}));
+}
+
+TEST(BufferedReader, RefillsBehaveAsBufferSizedRawReads) {
+  // test_buffering's [4, [1, 2, 4, 2]]: CPython's raw reads bring "abcd", "efgh", "ijkl", so
+  // "jkl" is left in its buffer. pysock read everything ahead in one read, yet shows the same.
+  auto raw = raw_of({"abcdefghijklmnop"});
+  buffered_reader r(raw, 4);
+  EXPECT_EQ(r.read(1), opt("a"));
+  EXPECT_EQ(r.read(2), opt("bc"));
+  EXPECT_EQ(r.read(4), opt("defg"));
+  EXPECT_EQ(r.read(2), opt("hi"));
+  EXPECT_EQ(r.peek(), "jkl");
+  EXPECT_EQ(r.read1(100), "jkl");
+  EXPECT_EQ(r.read1(100), "mnop");
+  EXPECT_EQ(raw->returned.size(), 1u);
+}
+
+TEST(BufferedReader, NoExtraneousRead) {
+  for (std::size_t n : {2, 15, 16, 17, 32}) {
+    auto raw = raw_of({std::string(n, 'x')});
+    buffered_reader r(raw, 16);
+    EXPECT_EQ(r.read(std::ptrdiff_t(n))->size(), n);
+    // Every raw read brought data: none was made after the request was satisfied.
+    EXPECT_EQ(raw->read_sizes.size(), raw->returned.size()) << n;
+  }
+}
+
+TEST(BufferedReader, ErrorsOnClosedAndBadArguments) {
+  auto raw = raw_of({});
+  buffered_reader r(raw);
+  EXPECT_THROW(r.read(-2), pysock::value_error);
+  r.close();
+  EXPECT_TRUE(raw->closed());
+  for (auto call :
+       {+[](buffered_reader& b) { b.read(1); }, +[](buffered_reader& b) { b.peek(); },
+        +[](buffered_reader& b) { b.read1(); }, +[](buffered_reader& b) { b.readline(); }}) {
+    EXPECT_THROW(call(r), pysock::value_error);
+  }
+  EXPECT_THROW(buffered_reader(raw_of({}), 0), pysock::value_error);
+}
+
+TEST(BufferedWriter, NonBlockingVector) {
+  auto raw = std::make_shared<mock_raw>();
+  buffered_writer w(raw, 8);
+  EXPECT_EQ(w.write("abcd"), 4u);
+  EXPECT_EQ(w.write("efghi"), 5u);
+  raw->block_after = 2;  // the raw stream blocks at "k"
+  EXPECT_EQ(w.write("jklmn"), 5u);
+  EXPECT_EQ(raw->written, "abcdef");
+  raw->block_after = 6;  // "ghijkl" of the 8 buffered bytes go out, then it blocks
+  try {
+    w.write("opqrwxyz0123456789");
+    FAIL() << "no blocking_io_error";
+  } catch (const pysock::blocking_io_error& e) {
+    EXPECT_EQ(e.characters_written(), 6u);  // as much as fits in the buffer
+    EXPECT_STREQ(e.what(), "[Errno 11] write could not complete without blocking");
+  }
+  EXPECT_EQ(w.pending(), 8u);
+  raw->block_after.reset();
+  w.flush();
+  EXPECT_EQ(raw->written, "abcdefghijklmnopqrwx");
+  EXPECT_EQ(w.pending(), 0u);
+}
+
+TEST(BufferedWriter, BuffersUntilFullAndCopiesData) {
+  auto raw = std::make_shared<mock_raw>();
+  buffered_writer w(raw, 8);
+  std::string data = "abc";
+  w.write(data);
+  data = "zzz";
+  EXPECT_EQ(raw->written, "");
+  w.flush();
+  EXPECT_EQ(raw->written, "abc");
+}
+
+TEST(BufferedWriter, WriteOfBufferSizeGoesStraightToRaw) {
+  auto raw = std::make_shared<mock_raw>();
+  buffered_writer w(raw, 4);
+  w.write("ab");
+  w.write("cdef");
+  EXPECT_EQ(raw->written, "abcdef");
+  w.write("no");
+  w.write("pqr");
+  EXPECT_EQ(raw->written, "abcdefno");
+}
+
+TEST(BufferedWriter, CloseFlushesAndDestructorFlushes) {
+  auto raw = std::make_shared<mock_raw>();
+  {
+    buffered_writer w(raw, 8);
+    w.write("abc");
+  }
+  EXPECT_EQ(raw->written, "abc");
+  EXPECT_TRUE(raw->closed());
+}
+
+TEST(BufferedWriter, CloseStillClosesWhenFlushThrows) {
+  auto raw = std::make_shared<mock_raw>();
+  buffered_writer w(raw, 8);
+  w.write("abc");
+  raw->block_after = 0;
+  EXPECT_THROW(w.close(), pysock::blocking_io_error);
+  EXPECT_TRUE(w.closed());
+  EXPECT_THROW(w.flush(), pysock::value_error);
+  EXPECT_THROW(w.write("x"), pysock::value_error);
+}
+
+TEST(BufferedRWPair, WriteKeepsBufferedReadData) {
+  auto raw = raw_of({"foo\nbar\n"});
+  buffered_rw_pair pair(raw, raw, 16);
+  EXPECT_EQ(pair.readline(), "foo\n");
+  pair.write("x");
+  EXPECT_EQ(pair.readline(), "bar\n");
+  EXPECT_EQ(pair.peek(), "");
+  EXPECT_FALSE(pair.seekable());
+  EXPECT_THROW(pair.mode(), pysock::io::attribute_error);
+  EXPECT_THROW(pair.name(), pysock::io::attribute_error);
+  pair.close();
+  EXPECT_TRUE(pair.closed());
+  EXPECT_EQ(raw->written, "x");
+}
+
+TEST(BufferedRWPair, ReadlinesAndReadintoVectors) {
+  auto raw = raw_of({"abc\nd\nef"});
+  buffered_rw_pair pair(raw, raw);
+  EXPECT_TRUE(pair.peek(3).starts_with("abc"));
+  EXPECT_EQ(pair.readlines(5), (std::vector<std::string>{"abc\n", "d\n"}));
+  std::string b(5, '\0');
+  EXPECT_EQ(pair.readinto(std::as_writable_bytes(std::span(b.data(), b.size()))), 2u);
+}
+
+TEST(BufferedReader, ReadlineOverASocketPair) {
+  using pysock::socket;
+  auto [a, b] = pysock_test::unix_pair();
+  a.sendall("one\ntwo\nthree");
+  a.shutdown(pysock::shut::wr);
+  buffered_reader r(std::make_shared<pysock::io::socket_io<socket>>(b, "rb"), 4);
+  EXPECT_EQ(r.readline(), "one\n");
+  EXPECT_EQ(r.readline_view(), "two\n");
+  EXPECT_EQ(r.read_view(3), "thr");
+  EXPECT_EQ(r.read(), opt("ee"));
+}

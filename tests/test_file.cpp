@@ -1,0 +1,75 @@
+// io::file: the value type makefile() returns; dispatch per mode, RAII, lines(), views.
+#include <gtest/gtest.h>
+
+#include "pysock/makefile.hpp"
+#include "support/helpers.hpp"
+
+using pysock::socket;
+using opt = std::optional<std::string>;
+
+TEST(File, BehavesAsThePythonObjectOfEachMode) {
+  auto [a, b] = pysock_test::unix_pair();
+  auto reader = a.makefile("rb");
+  EXPECT_THROW(reader.write("x"), pysock::unsupported_operation);  // BufferedReader.write
+  auto writer = a.makefile("wb");
+  EXPECT_THROW(writer.read(), pysock::unsupported_operation);
+  EXPECT_THROW(writer.peek(), pysock::io::attribute_error);
+  auto text = a.makefile("r");
+  EXPECT_EQ(text.encoding(), "utf-8");
+  EXPECT_EQ(text.errors(), "strict");
+  EXPECT_TRUE(text.newlines().empty());
+  EXPECT_FALSE(text.line_buffering());
+  EXPECT_THROW(text.readline_view(), pysock::unsupported_operation);
+  auto pair = a.makefile("rwb");
+  EXPECT_THROW(pair.fileno(), pysock::unsupported_operation);
+  EXPECT_THROW(pair.name(), pysock::io::attribute_error);
+}
+
+TEST(File, LinesRangeAndViews) {
+  auto [a, b] = pysock_test::unix_pair();
+  b.sendall("one\ntwo\nthree\nfour");
+  b.shutdown(pysock::shut::wr);
+  auto f = a.makefile("rb");
+  EXPECT_EQ(f.readline_view(), "one\n");
+  EXPECT_EQ(f.read_view(2), "tw");
+  std::vector<std::string> rest;
+  for (auto& line : f.lines())
+    rest.push_back(line);
+  EXPECT_EQ(rest, (std::vector<std::string>{"o\n", "three\n", "four"}));
+  f.close();
+  EXPECT_THROW(f.lines().begin(), pysock::value_error);
+}
+
+TEST(File, DestructionFlushesAndReleasesTheReferenceOnce) {
+  auto [a, b] = pysock_test::unix_pair();
+  {
+    auto f = a.makefile("w");
+    f.write("bye\n");
+    a.close();
+  }
+  EXPECT_EQ(a.fileno(), -1);
+  EXPECT_EQ(b.recv(10), "bye\n");
+}
+
+TEST(File, MoveAssignmentClosesTheOldFile) {
+  auto [a, b] = pysock_test::unix_pair();
+  auto f = a.makefile("wb");
+  f.write("x");
+  f = a.makefile("rb");  // the writer was flushed and closed
+  EXPECT_EQ(b.recv(1), "x");
+  pysock::io::file moved = std::move(f);
+  EXPECT_TRUE(f.closed());
+  EXPECT_THROW(f.read(), pysock::value_error);
+  EXPECT_FALSE(moved.closed());
+}
+
+TEST(File, TextReadCountsCodePoints) {
+  auto [a, b] = pysock_test::unix_pair();
+  b.sendall("\xc3\xa9t\xc3\xa9\r\nx");
+  b.shutdown(pysock::shut::wr);
+  auto f = a.makefile("r");
+  EXPECT_EQ(f.read(2), opt("\xc3\xa9t"));
+  EXPECT_EQ(f.readline(), "\xc3\xa9\n");
+  EXPECT_EQ(f.newlines(), std::vector<std::string>{"\r\n"});
+  EXPECT_EQ(f.read(), opt("x"));
+}

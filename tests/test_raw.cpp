@@ -1,0 +1,135 @@
+// raw_io and socket_io<S>: checklist 3 (SocketIO) and 8.1 (RawIOBase defaults).
+#include <gtest/gtest.h>
+
+#include "pysock/io/raw.hpp"
+#include "support/helpers.hpp"
+#include "support/mock_raw.hpp"
+
+using pysock::socket;
+using pysock::io::socket_io;
+using namespace std::chrono_literals;
+using opt = std::optional<std::string>;
+
+TEST(SocketIO, ModeValidationAndNormalisation) {
+  auto [a, b] = pysock_test::unix_pair();
+  EXPECT_EQ(socket_io<socket>(a, "r").mode(), "rb");
+  EXPECT_EQ(socket_io<socket>(a, "w").mode(), "wb");
+  EXPECT_EQ(socket_io<socket>(a, "rw").mode(), "rwb");
+  EXPECT_EQ(socket_io<socket>(a, "rwb").mode(), "rwb");
+  try {
+    socket_io<socket>(a, "wr");
+    FAIL();
+  } catch (const pysock::value_error& e) {
+    EXPECT_STREQ(e.what(), "invalid mode: 'wr'");
+  }
+  a.close();
+  EXPECT_EQ(a.fileno(), -1);  // the failed constructions gave their references back
+}
+
+TEST(SocketIO, ClosedUnreadableUnwritableMessages) {
+  auto [a, b] = pysock_test::unix_pair();
+  socket_io<socket> reader(a, "r");
+  std::string buf(4, '\0');
+  auto span = std::as_writable_bytes(std::span(buf.data(), buf.size()));
+  try {
+    reader.write_bytes(pysock_test::bytes_of("x"));
+    FAIL();
+  } catch (const pysock::unsupported_operation& e) {
+    EXPECT_STREQ(e.what(), "File or stream is not writable.");
+  }
+  socket_io<socket> writer(a, "w");
+  try {
+    writer.readinto(span);
+    FAIL();
+  } catch (const pysock::unsupported_operation& e) {
+    EXPECT_STREQ(e.what(), "File or stream is not readable.");
+  }
+  reader.close();
+  try {
+    reader.readinto(span);
+    FAIL();
+  } catch (const pysock::value_error& e) {
+    EXPECT_STREQ(e.what(), "I/O operation on closed file.");
+  }
+  try {
+    (void)reader.readable();
+    FAIL();
+  } catch (const pysock::value_error& e) {
+    EXPECT_STREQ(e.what(), "I/O operation on closed socket.");  // "socket", not "file"
+  }
+  EXPECT_THROW((void)reader.fileno(), pysock::value_error);
+  EXPECT_EQ(reader.name(), -1);
+  EXPECT_EQ(writer.name(), a.fileno());
+}
+
+TEST(SocketIO, TimeoutPoisonsReadsButNotWrites) {
+  auto [a, b] = pysock_test::unix_pair();
+  a.settimeout(20ms);
+  socket_io<socket> raw(a, "rw");
+  EXPECT_THROW(raw.read(1), pysock::timeout_error);
+  EXPECT_TRUE(raw.timed_out());
+  b.sendall("x");
+  try {
+    raw.read(1);
+    FAIL();
+  } catch (const pysock::timeout_error&) {
+    FAIL() << "must not be a timeout";
+  } catch (const pysock::os_error& e) {
+    EXPECT_STREQ(e.what(), "cannot read from timed out object");
+    EXPECT_EQ(e.errno_value(), std::nullopt);
+  }
+  EXPECT_EQ(raw.write("ok"), 2u);
+  EXPECT_EQ(b.recv(2), "ok");
+}
+
+TEST(SocketIO, NonBlockingGivesNoDataInsteadOfAnError) {
+  auto [a, b] = pysock_test::unix_pair();
+  a.setblocking(false);
+  socket_io<socket> raw(a, "r");
+  EXPECT_EQ(raw.read(3), std::nullopt);
+  EXPECT_EQ(raw.readall(), std::nullopt);
+  EXPECT_EQ(raw.read(0), opt(""));
+  b.sendall("ab");
+  EXPECT_THROW(raw.readline(), pysock::os_error);  // C IOBase.readline on None
+}
+
+TEST(SocketIO, ReadlineIsOneByteAtATime) {
+  auto [a, b] = pysock_test::unix_pair();
+  b.sendall("one\ntwo\n");
+  socket_io<socket> raw(a, "r");
+  EXPECT_EQ(raw.readline(), "one\n");
+  EXPECT_EQ(a.recv(4), "two\n");  // nothing was read ahead
+  EXPECT_EQ(raw.readline(0), "");
+}
+
+TEST(SocketIO, CloseReleasesTheReferenceExactlyOnce) {
+  auto [a, b] = pysock_test::unix_pair();
+  int fd = a.fileno();
+  {
+    socket_io<socket> first(a, "r");
+    socket_io<socket> second(a, "r");
+    a.close();
+    first.close();
+    first.close();  // a second close releases nothing more
+    EXPECT_EQ(a.fileno(), fd);
+  }
+  EXPECT_EQ(a.fileno(), -1);  // the destructor of `second` released the last reference
+}
+
+TEST(RawIOBase, ReadallAndReadValidation) {
+  auto raw = std::make_shared<pysock_test::mock_raw>(std::vector<opt>{"a", std::nullopt, "b"});
+  EXPECT_EQ(raw->readall(), opt("a"));  // data before a would-block is returned
+  EXPECT_EQ(raw->read(5), opt("b"));
+  EXPECT_EQ(raw->read(), opt(""));
+}
+
+TEST(RawIOBase, ReadlinesAndWritelines) {
+  auto raw = std::make_shared<pysock_test::mock_raw>(std::vector<opt>{"abc\nd\nef"});
+  EXPECT_EQ(raw->readlines(5), (std::vector<std::string>{"abc\n", "d\n"}));
+  std::vector<std::string> lines{"x", "y"};
+  raw->writelines(lines);
+  EXPECT_EQ(raw->written, "xy");
+  raw->close();
+  EXPECT_THROW(raw->writelines(lines), pysock::value_error);
+  EXPECT_THROW(raw->flush(), pysock::value_error);
+}

@@ -1,0 +1,219 @@
+// incremental_newline_decoder (8.6) and text_io_wrapper (8.5) vectors from test_io (9.13).
+#include <gtest/gtest.h>
+
+#include "pysock/io/buffered.hpp"
+#include "pysock/io/text.hpp"
+#include "support/mock_raw.hpp"
+
+using pysock::io::incremental_newline_decoder;
+using pysock::io::make_incremental_decoder;
+using pysock::io::text_io_wrapper;
+using pysock_test::mock_raw;
+using opt = std::optional<std::string>;
+using lines_t = std::vector<std::string>;
+
+namespace {
+
+std::unique_ptr<pysock::io::buffered_reader> reader_of(std::string data, std::size_t size = 8192) {
+  return std::make_unique<pysock::io::buffered_reader>(
+      std::make_shared<mock_raw>(std::vector<opt>{std::move(data)}), size);
+}
+
+std::string decode_bytewise(incremental_newline_decoder& d, std::string_view input) {
+  std::string out;
+  for (char c : input)
+    out += d.decode(std::string_view(&c, 1));
+  return out;
+}
+
+}  // namespace
+
+TEST(IncrementalNewlineDecoder, Vectors) {
+  incremental_newline_decoder d(make_incremental_decoder("utf-8"), true);
+  EXPECT_EQ(d.decode("\r"), "");
+  EXPECT_EQ(d.decode("", true), "\n");
+  EXPECT_EQ(d.decode("\r", true), "\n");
+  EXPECT_EQ(d.decode("\r"), "");
+  EXPECT_EQ(d.decode("a"), "\na");
+  EXPECT_EQ(d.decode("\r\r\n"), "\n\n");
+  EXPECT_EQ(d.decode("\r"), "");
+  EXPECT_EQ(d.decode("\r"), "\n");
+  EXPECT_EQ(d.decode("\na"), "\na");
+  EXPECT_EQ(d.decode("\xe8"), "");
+  EXPECT_EQ(d.decode("\xa2"), "");
+  EXPECT_EQ(d.decode("\x88"), "\xe8\xa2\x88");
+  EXPECT_EQ(d.decode("\xe8"), "");
+  EXPECT_THROW(d.decode("", true), pysock::unicode_decode_error);
+  incremental_newline_decoder keep(make_incremental_decoder("utf-8"), false);
+  EXPECT_EQ(keep.decode("\r\r\n", true), "\r\r\n");
+}
+
+TEST(IncrementalNewlineDecoder, NewlinesBookkeeping) {
+  incremental_newline_decoder d(nullptr, true);
+  EXPECT_TRUE(d.newlines().empty());
+  std::string out = decode_bytewise(d, "abc\n\r");
+  EXPECT_EQ(d.newlines(), lines_t{"\n"});
+  out += decode_bytewise(d, "\nabc");
+  EXPECT_EQ(d.newlines(), (lines_t{"\n", "\r\n"}));
+  out += decode_bytewise(d, "abc\r");
+  EXPECT_EQ(d.newlines(), (lines_t{"\n", "\r\n"}));  // a held-back '\r' is not counted yet
+  out += decode_bytewise(d, "abc");
+  EXPECT_EQ(d.newlines(), (lines_t{"\r", "\n", "\r\n"}));
+  out += decode_bytewise(d, "abc\r");
+  out += d.decode("", true);
+  EXPECT_EQ(out, "abc\n\nabcabc\nabcabc\n");
+  d.reset();
+  EXPECT_EQ(d.decode("abc"), "abc");
+  EXPECT_TRUE(d.newlines().empty());
+  // U+0D00 and U+0A00 are not CR/LF.
+  EXPECT_EQ(d.decode("\xe0\xb4\x80\xe0\xa8\x80"), "\xe0\xb4\x80\xe0\xa8\x80");
+  EXPECT_TRUE(d.newlines().empty());
+}
+
+TEST(IncrementalNewlineDecoder, StateRoundTrip) {
+  incremental_newline_decoder d(make_incremental_decoder("utf-8"), true);
+  EXPECT_EQ(d.decode("a\r"), "a");
+  auto state = d.getstate();
+  EXPECT_EQ(state.flags & 1, 1u);
+  incremental_newline_decoder e(make_incremental_decoder("utf-8"), true);
+  e.setstate(state);
+  EXPECT_EQ(e.decode("b"), "\nb");
+}
+
+TEST(TextIOWrapper, ReadingByNewlineMode) {
+  const std::string input = "unix\nwindows\r\nos9\rlast\nnonl";
+  struct vector_case {
+    std::optional<std::string> newline;
+    lines_t expected;
+  };
+  for (const auto& [newline, expected] :
+       std::vector<vector_case>{{std::nullopt, {"unix\n", "windows\n", "os9\n", "last\n", "nonl"}},
+                                {"", {"unix\n", "windows\r\n", "os9\r", "last\n", "nonl"}},
+                                {"\n", {"unix\n", "windows\r\n", "os9\rlast\n", "nonl"}},
+                                {"\r\n", {"unix\nwindows\r\n", "os9\rlast\nnonl"}},
+                                {"\r", {"unix\nwindows\r", "\nos9\r", "last\nnonl"}}}) {
+    for (std::size_t size = 1; size < 10; ++size) {
+      text_io_wrapper t(reader_of(input, size), "utf-8", {}, newline);
+      t.set_chunk_size(size);
+      EXPECT_EQ(t.readlines(), expected) << size;
+    }
+  }
+}
+
+TEST(TextIOWrapper, NewlineCrVectorWithNul) {
+  text_io_wrapper t(reader_of(std::string("AAA\nBB\0B\nCCC\rDDD\rEEE\r\nFFF\r\nGGG", 30)), "utf-8",
+                    {}, "\r");
+  EXPECT_EQ(t.readlines(), (lines_t{"AAA\nBB" + std::string(1, '\0') + "B\nCCC\r", "DDD\r", "EEE\r",
+                                    "\nFFF\r", "\nGGG"}));
+}
+
+TEST(TextIOWrapper, ReadlineLimitCountsCodePointsAndCutsCrlf) {
+  text_io_wrapper t(reader_of("ab\r\ncd"), "utf-8", {}, "");
+  EXPECT_EQ(t.readline(3), "ab\r");
+  EXPECT_EQ(t.readline(), "\n");
+  text_io_wrapper u(reader_of("\xc3\xa9\xc3\xa9\xc3\xa9\n"));
+  EXPECT_EQ(u.readline(2), "\xc3\xa9\xc3\xa9");
+  EXPECT_EQ(u.read(1), "\xc3\xa9");
+  EXPECT_EQ(u.readline(0), "");
+}
+
+TEST(TextIOWrapper, ReadOneByOneAndByChunk) {
+  text_io_wrapper t(reader_of("AA\r\nBB"));
+  std::string out;
+  while (auto c = t.read(1)) {
+    if (c->empty()) break;
+    out += *c;
+  }
+  EXPECT_EQ(out, "AA\nBB");
+  text_io_wrapper u(reader_of(std::string(127, 'A') + "\r\nB"));
+  std::string first = *u.read(128);
+  EXPECT_EQ(first + *u.read(128), std::string(127, 'A') + "\nB");
+  text_io_wrapper v(reader_of("AAA\r\nBBB\rCCC\r\nDDD\nEEE\r\n"));
+  v.set_chunk_size(4);
+  EXPECT_EQ(*v.read(4), "AAA\n");
+  EXPECT_EQ(v.readline(), "BBB\n");
+  EXPECT_EQ(*v.read(), "CCC\nDDD\nEEE\n");
+}
+
+TEST(TextIOWrapper, WritingByNewlineMode) {
+  struct vector_case {
+    std::optional<std::string> newline;
+    std::string expected;
+  };
+  for (const auto& [newline, expected] :
+       std::vector<vector_case>{{"", "AAA\nBBB\nCCC\nX\rY\r\nZ"},
+                                {"\n", "AAA\nBBB\nCCC\nX\rY\r\nZ"},
+                                {std::nullopt, "AAA\nBBB\nCCC\nX\rY\r\nZ"},
+                                {"\r", "AAA\rBBB\rCCC\rX\rY\r\rZ"},
+                                {"\r\n", "AAA\r\nBBB\r\nCCC\r\nX\rY\r\r\nZ"}}) {
+    auto raw = std::make_shared<mock_raw>();
+    text_io_wrapper t(std::make_unique<pysock::io::buffered_writer>(raw), "utf-8", {}, newline);
+    EXPECT_EQ(t.write("AAA\nB"), 5u);
+    t.write("BB\nCCC\n");
+    t.write("X\rY\r\nZ");
+    t.flush();
+    EXPECT_EQ(raw->written, expected);
+    EXPECT_FALSE(raw->closed());
+  }
+}
+
+TEST(TextIOWrapper, LineBufferingAndWriteThrough) {
+  auto raw = std::make_shared<mock_raw>();
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_writer>(raw, 1000), "utf-8", {}, {},
+                    true);
+  t.write("X");
+  EXPECT_EQ(raw->written, "");
+  t.write("Y\nZ");
+  EXPECT_EQ(raw->written, "XY\nZ");
+  t.write("A\rB");
+  EXPECT_EQ(raw->written, "XY\nZA\rB");
+  auto raw2 = std::make_shared<mock_raw>();
+  text_io_wrapper through(std::make_unique<pysock::io::buffered_writer>(raw2), "utf-8", {}, {},
+                          false, true);
+  through.write("1");
+  EXPECT_EQ(raw2->written, "");  // write-through reaches the buffer, which does not flush
+}
+
+TEST(TextIOWrapper, EncodingErrorsAndArguments) {
+  text_io_wrapper ignore(reader_of("abc\n\xff\n"), "utf-8", "ignore");
+  EXPECT_EQ(*ignore.read(), "abc\n\n");
+  text_io_wrapper replace(reader_of("abc\n\xff\n"), "utf-8", "replace");
+  EXPECT_EQ(*replace.read(), "abc\n\xef\xbf\xbd\n");
+  auto raw = std::make_shared<mock_raw>();
+  text_io_wrapper latin(std::make_unique<pysock::io::buffered_writer>(raw), "ascii", "replace");
+  latin.write(
+      "abc\xc3\xbf"
+      "def\n");
+  latin.flush();
+  EXPECT_EQ(raw->written, "abc?def\n");
+  EXPECT_THROW(text_io_wrapper(reader_of(""), "utf-8", {}, "x"), pysock::value_error);
+  EXPECT_THROW(text_io_wrapper(reader_of(""), "nonexistent"), pysock::lookup_error);
+}
+
+TEST(TextIOWrapper, WriteKeepsDecodedTextOnAStream) {  // gh-80109
+  auto raw = std::make_shared<mock_raw>(std::vector<opt>{"foo\nbar\n"});
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_rw_pair>(raw, raw));
+  EXPECT_EQ(t.readline(), "foo\n");
+  t.write("xxx");
+  t.flush();
+  EXPECT_EQ(t.readline(), "bar\n");
+}
+
+TEST(TextIOWrapper, UnreadableUnseekableAndNoBinaryMethods) {
+  auto raw = std::make_shared<mock_raw>();
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_writer>(raw));
+  EXPECT_THROW(t.read(), pysock::unsupported_operation);
+  EXPECT_THROW(t.read1(), pysock::io::attribute_error);
+  EXPECT_THROW(t.mode(), pysock::io::attribute_error);
+  EXPECT_FALSE(t.seekable());
+  t.close();
+  EXPECT_THROW(t.write("x"), pysock::value_error);
+}
+
+TEST(TextIOWrapper, OverARawObject) {  // test_rawio, issue #12591
+  auto raw = std::make_unique<mock_raw>(std::vector<opt>{"abcdefghi\njkl\nopq\n"});
+  text_io_wrapper t(std::move(raw), "utf-8", {}, "\n");
+  EXPECT_EQ(*t.read(4), "abcd");
+  EXPECT_EQ(t.readline(), "efghi\n");
+  EXPECT_EQ(t.readlines(), (lines_t{"jkl\n", "opq\n"}));
+}
