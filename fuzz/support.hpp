@@ -87,6 +87,7 @@ class size_plan {
     const auto b = static_cast<std::uint8_t>(bytes_[next_++ % bytes_.size()]);
     return b % (max_ + 1);
   }
+  bool empty() const { return bytes_.empty(); }
   // Whether a first pass over the bytes is over (so a caller can stop cutting chunks).
   bool exhausted() const { return next_ >= bytes_.size(); }
 
