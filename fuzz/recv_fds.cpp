@@ -1,7 +1,8 @@
 // Fuzzes recv_fds' ancillary-data handling over a real AF_UNIX socketpair: the fuzzer picks the
 // socket type, how many fds to pass (0..300, dups of /dev/null; send_fds refuses more than 253),
-// the data, and recv_fds' bufsize and maxfds. The receiver is non-blocking and the sender is
-// closed after its one message, so every run is deterministic and ends. Invariants:
+// the data, recv_fds' bufsize and maxfds, and whether a MSG_PEEK call (which installs the fds
+// too) comes first. The receiver is non-blocking and the sender is closed after its one message,
+// so every run is deterministic and ends. Invariants:
 //  - no fd leaks: after each recv_fds call exactly the fds it returned are new in the process, and
 //    after the run the process has the fds it had before;
 //  - each call returns at most maxfds fds, each close-on-exec and a /dev/null that was sent;
@@ -10,7 +11,8 @@
 //  - the data arrives whole (stream), or cut to bufsize with msg_trunc exactly when it was cut
 //    (datagram, seqpacket).
 //
-// Input: [type] [fds: 2 bytes] [maxfds: 2 bytes] [bufsize] data (at most 64 bytes).
+// Input: [type (bit 7: peek first)] [fds: 2 bytes] [maxfds: 2 bytes] [bufsize] data (at most 64
+// bytes).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,6 +21,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +59,7 @@ bool same_file(const struct stat& a, const struct stat& b) {
 
 struct scenario {
   pysock::sock_type type;
+  bool peek_first;  // one recv_fds(MSG_PEEK) before the others: it installs fds too
   std::size_t fds, maxfds, bufsize;
   std::string data;
 };
@@ -62,7 +67,9 @@ struct scenario {
 scenario read_scenario(const std::uint8_t* data, std::size_t size) {
   pysock_fuzz::input_reader in(data, size);
   scenario s;
-  s.type = in.pick(socket_types);
+  const std::uint8_t type = in.byte();
+  s.type = socket_types[type % std::size(socket_types)];
+  s.peek_first = (type & 0x80) != 0;
   const auto two_bytes = [&] { return std::size_t{in.byte()} << 8 | in.byte(); };
   s.fds = two_bytes() % (max_fds + 1);
   s.maxfds = two_bytes() % (max_fds + 1);
@@ -104,34 +111,45 @@ struct received {
   bool consumed = false;  // the message was read to its end (or EOF/EAGAIN came first)
 };
 
-// One recv_fds call, checked on its own; false once nothing more can come.
-bool receive_once(pysock::socket& receiver, const scenario& s, const struct stat& null_stat,
-                  received& total) {
+// One recv_fds call with `flags`, checked on its own: fds within maxfds, each a close-on-exec
+// /dev/null, and no other new fd in the process. nullopt: it would block.
+std::optional<pysock::recv_fds_result> checked_recv_fds(pysock::socket& receiver, const scenario& s,
+                                                        const struct stat& null_stat, int flags) {
   const std::size_t fds_before = open_fd_count();
-  pysock::recv_fds_result result;
+  std::optional<pysock::recv_fds_result> result;
   try {
-    result = pysock::recv_fds(receiver, s.bufsize, s.maxfds);
+    result = pysock::recv_fds(receiver, s.bufsize, s.maxfds, flags);
   } catch (const pysock::blocking_io_error&) {
-    total.consumed = true;
-    return false;
+    return std::nullopt;
   }
-  check(result.fds.size() <= s.maxfds);
-  check(open_fd_count() == fds_before + result.fds.size());
-  for (const owned_fd& fd : result.fds) {
+  check(result->fds.size() <= s.maxfds);
+  check(open_fd_count() == fds_before + result->fds.size());
+  for (const owned_fd& fd : result->fds) {
     struct stat fd_stat {};
     check(::fstat(fd.get(), &fd_stat) == 0 && same_file(fd_stat, null_stat));
     check((::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC) != 0);
   }
-  total.fds += result.fds.size();
-  total.ctrunc |= (result.msg_flags & pysock::msg_ctrunc) != 0;
-  total.trunc |= (result.msg_flags & pysock::msg_trunc) != 0;
-  total.data += result.data;
+  return result;
+}
+
+// One recv_fds call that consumes, added to `total`; false once nothing more can come.
+bool receive_once(pysock::socket& receiver, const scenario& s, const struct stat& null_stat,
+                  received& total) {
+  std::optional<pysock::recv_fds_result> result = checked_recv_fds(receiver, s, null_stat, 0);
+  if (!result) {
+    total.consumed = true;
+    return false;
+  }
+  total.fds += result->fds.size();
+  total.ctrunc |= (result->msg_flags & pysock::msg_ctrunc) != 0;
+  total.trunc |= (result->msg_flags & pysock::msg_trunc) != 0;
+  total.data += result->data;
   if (s.type != pysock::sock_type::stream) {
     total.consumed = true;  // one call reads a whole datagram or seqpacket record
     return false;
   }
   if (s.bufsize == 0) return false;  // an empty read is no sign of the end then
-  if (result.data.empty() && result.fds.empty()) {
+  if (result->data.empty() && result->fds.empty()) {
     total.consumed = true;  // EOF: the sender is closed
     return false;
   }
@@ -160,6 +178,7 @@ void run(const scenario& s) {
   check(::fstat(null.get(), &null_stat) == 0);
   const sent_message sent = send_message(sender, s, null);
   sender.close();
+  if (s.peek_first) checked_recv_fds(receiver, s, null_stat, pysock::msg_peek);
   received total;
   for (std::size_t calls = 0; calls <= max_data + 1; ++calls) {
     if (!receive_once(receiver, s, null_stat, total)) break;
