@@ -123,6 +123,51 @@ inline std::vector<std::string_view> split_into_chunks(std::string_view whole, s
   return chunks;
 }
 
+inline void append_code_point(std::string& out, char32_t c) {
+  const auto put = [&](char32_t value) { out += static_cast<char>(value); };
+  if (c < 0x80) {
+    put(c);
+  } else if (c < 0x800) {
+    put(0xC0 | (c >> 6));
+    put(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    put(0xE0 | (c >> 12));
+    put(0x80 | ((c >> 6) & 0x3F));
+    put(0x80 | (c & 0x3F));
+  } else {
+    put(0xF0 | (c >> 18));
+    put(0x80 | ((c >> 12) & 0x3F));
+    put(0x80 | ((c >> 6) & 0x3F));
+    put(0x80 | (c & 0x3F));
+  }
+}
+
+// Generalized UTF-8 text from fuzz bytes, one code point per step, so that every class an encoder
+// treats differently is a byte away: ASCII as is; then two-byte forms, any BMP code point (lone
+// surrogates included), the escapes U+DC80..U+DCFF, and supplementary code points.
+inline std::vector<std::string> text_from_bytes(std::string_view bytes) {
+  input_reader in(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  std::vector<std::string> code_points;
+  while (!in.empty()) {
+    const std::uint8_t lead = in.byte();
+    const char32_t low_bits = lead & 0x3Fu;
+    char32_t c = lead;
+    if (lead >= 0xF0) {
+      c = 0x10000 +
+          ((char32_t{in.byte()} << 12 | char32_t{in.byte()} << 4 | (low_bits & 0xF)) % 0x100000);
+    } else if (lead >= 0xE0) {
+      c = 0xDC80 + (in.byte() & 0x7Fu);
+    } else if (lead >= 0xC0) {
+      c = char32_t{in.byte()} << 8 | in.byte();
+    } else if (lead >= 0x80) {
+      c = 0x80 + ((low_bits << 8 | in.byte()) % 0x780);
+    }
+    code_points.emplace_back();
+    append_code_point(code_points.back(), c);
+  }
+  return code_points;
+}
+
 // The exception of a codec call, as the invariants compare it. Positions are absolute: offsets
 // into the whole input (bytes when decoding, code points when encoding).
 struct codec_failure {
