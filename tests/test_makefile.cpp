@@ -281,3 +281,32 @@ TEST(MakefileThreaded, ReaderAndWriterOnOneRwFile) {
   a.shutdown(pysock::shut::wr);
   echo.join();
 }
+
+TEST(Makefile, UnicodeFileObjectScenariosOverTcp) {
+  // UnicodeRead/Write/ReadWriteFileObjectClassTestCase: text on either side, newline="".
+  const std::string msg = "Michael Gilfix was here\xe1\x88\xb4\r\n";
+  struct sides {
+    const char* read_mode;
+    const char* write_mode;
+  };
+  for (auto [read_mode, write_mode] : {sides{"r", "wb"}, sides{"rb", "w"}, sides{"r", "w"}}) {
+    auto [a, b] = pysock_test::tcp_pair();
+    auto read_file = a.makefile(read_mode, {.encoding = "utf-8", .newline = ""});
+    auto write_file = b.makefile(write_mode, {.encoding = "utf-8", .newline = ""});
+    write_file.write(msg);
+    write_file.flush();
+    EXPECT_EQ(read_file.readline(), msg) << read_mode << write_mode;
+    EXPECT_EQ(read_file.mode(), read_mode);
+    EXPECT_EQ(read_file.name(), a.fileno());
+  }
+}
+
+TEST(Makefile, ClosingAFileThatReadNothingLeavesTheDataInTheSocket) {
+  auto [a, b] = pysock_test::tcp_pair();
+  auto read_file = a.makefile("rb");
+  b.sendall("message");
+  read_file.close();
+  EXPECT_EQ(a.recv(7), "message");
+  a.close();
+  EXPECT_THROW(a.getsockname(), pysock::os_error);
+}

@@ -354,10 +354,6 @@ void buffered_writer::after_close() noexcept {
   buffer_.shrink_to_fit();
 }
 
-std::optional<std::size_t> buffered_writer::write(std::string_view data) {
-  return write_bytes(std::as_bytes(std::span(data.data(), data.size())));
-}
-
 std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {
   if (closed()) throw value_error("write to closed file");
   std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());

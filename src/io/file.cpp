@@ -23,13 +23,12 @@ void file::close() {
   if (stream_) stream_->close();
 }
 
-io_base& file::get() const {
-  if (!stream_) throw value_error("I/O operation on closed file.");
-  return *stream_;
+void file::raise_closed() {
+  throw value_error("I/O operation on closed file.");
 }
 
 buffered_reader& file::reader(const char* what) const {
-  if (!stream_) throw value_error("I/O operation on closed file.");
+  if (!stream_) raise_closed();
   if (reader_) return *reader_;
   throw unsupported_operation(std::string(what) + " needs a buffered binary reader");
 }

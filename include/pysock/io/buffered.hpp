@@ -142,7 +142,13 @@ class buffered_writer final : public buffered_base {
   // Buffers data, sending when the buffer would overflow; a write of at least buffer_size bytes
   // goes straight to the raw stream (3.13). On a full non-blocking socket: blocking_io_error
   // with characters_written() = the bytes of `data` taken (buffered or sent).
-  std::optional<std::size_t> write(std::string_view data) override;
+  std::optional<std::size_t> write(std::string_view data) override {
+    if (data.size() < buffer_size_ - buffer_.size() && !closed()) {  // the common case, inline
+      buffer_ += data;
+      return data.size();
+    }
+    return write_bytes(std::as_bytes(std::span(data.data(), data.size())));
+  }
   std::size_t write_bytes(std::span<const std::byte> data);
   // Sends everything buffered; blocking_io_error (characters_written 0) when it cannot.
   void flush() override;

@@ -109,7 +109,11 @@ class file {
   io_base& stream() const { return get(); }
 
  private:
-  io_base& get() const;
+  io_base& get() const {
+    if (!stream_) raise_closed();
+    return *stream_;
+  }
+  [[noreturn]] static void raise_closed();
   buffered_reader& reader(const char* what) const;
 
   std::unique_ptr<io_base> stream_;
