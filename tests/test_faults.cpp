@@ -1,17 +1,21 @@
 // Fault injection (issue 8): EINTR, EAGAIN, short reads and writes, resets and refusals at
 // chosen or random points. pysock must retry what Python retries, move every byte exactly once,
 // raise the right class for the rest, and leak no fd (the shared main checks).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include "pysock/error.hpp"
 #include "pysock/io/file.hpp"
 #include "pysock/makefile.hpp"
+#include "pysock/net.hpp"
 #include "pysock/socket.hpp"
 #include "support/faults.hpp"
 #include "support/helpers.hpp"
@@ -326,6 +330,43 @@ TEST(FaultSchedules, ResetMidLineRaisesAfterAPrefix) {
     }
     ASSERT_EQ(data.compare(0, got.size(), got), 0) << "not a prefix, seed " << seed;
   }
+}
+
+// A reset in the middle of a zero-copy sendfile: connection_reset_error, the file position
+// where the bytes sent so far end, and nothing leaked.
+TEST(FaultSchedules, ResetMidSendfile) {
+  auto [a, b] = unix_pair();
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("pysock-faults-" + std::to_string(::getpid()) + ".bin");
+  std::mt19937 rng(9);
+  std::ofstream(path, std::ios::binary) << random_bytes(100000, rng);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  script plan;
+  plan.then(call::sendfile, action::shorten(1000)).then(call::sendfile, action::fail(ECONNRESET));
+  {
+    scope faults(a.fileno(), plan);
+    EXPECT_THROW(a.sendfile(fd), connection_reset_error);
+  }
+  EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), 1000);
+  EXPECT_EQ(b.recv(65536).size(), 1000u);
+  ::close(fd);
+  std::filesystem::remove(path);
+}
+
+// A reset while receiving fds: the error class, and no received fd leaks (the shared main checks
+// the fd table after the test).
+TEST(FaultSchedules, ResetMidRecvFds) {
+  auto [a, b] = unix_pair();
+  const int fds[] = {0, 1, 2};
+  pysock::send_fds(b, "fds", fds);
+  script plan;
+  plan.then(call::recvmsg, action::fail(ECONNRESET));
+  scope faults(a.fileno(), plan);
+  EXPECT_THROW(pysock::recv_fds(a, 16, 3), connection_reset_error);
+  const auto message = pysock::recv_fds(a, 16, 3);  // the message is still there
+  EXPECT_EQ(message.data, "fds");
+  EXPECT_EQ(message.fds.size(), 3u);
 }
 
 // Hostile input: an endless line read with readline(limit) keeps memory at O(limit + buffer).
