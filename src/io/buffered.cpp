@@ -14,7 +14,11 @@ namespace pysock::io {
 namespace {
 
 // A refill into the buffer asks the raw stream for at least this much (the reserve).
-constexpr std::size_t read_ahead = 64 * 1024;
+// It starts at 64 KiB and doubles, up to 256 KiB, while recvs come back full: a peer streaming
+// faster than the reader gets large reads (fewer syscalls and wake-ups), a quiet connection keeps
+// the small buffer.
+constexpr std::size_t initial_read_ahead = 64 * 1024;
+constexpr std::size_t max_read_ahead = 256 * 1024;
 
 std::size_t checked_size(std::size_t buffer_size) {
   if (buffer_size == 0) throw value_error("buffer size must be strictly positive");
@@ -65,9 +69,9 @@ void buffered_base::close() {
 // --- buffered_reader -------------------------------------------------------------------------
 
 buffered_reader::buffered_reader(std::shared_ptr<raw_io> raw, std::size_t buffer_size)
-    : buffered_base(std::move(raw), checked_size(buffer_size)) {
+    : buffered_base(std::move(raw), checked_size(buffer_size)), read_ahead_(initial_read_ahead) {
   if (!raw_->readable()) throw unsupported_operation("File or stream is not readable.");
-  make_room(std::max(buffer_size_, read_ahead));
+  make_room(std::max(buffer_size_, initial_read_ahead));
 }
 
 buffered_reader::~buffered_reader() {
@@ -132,12 +136,13 @@ std::optional<std::size_t> buffered_reader::raw_read(std::size_t size, char* ext
     reserve_begin_ += n;
     return n;
   }
-  std::size_t ask = external ? size : std::max(size, read_ahead);
+  std::size_t ask = external ? size : std::max(size, read_ahead_);
   if (!external) make_room(ask);
   char* to = external ? external : buffer_.get() + end_;
   auto got = raw_->readinto(writable_span(to, ask));
   if (!got) return got;
   if (*got > ask) throw os_error("raw readinto() returned invalid length");
+  if (!external && *got == ask && read_ahead_ < max_read_ahead) read_ahead_ *= 2;
   std::size_t n = std::min(*got, size);
   if (!external) {
     reserve_begin_ = end_ + n;

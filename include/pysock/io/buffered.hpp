@@ -9,7 +9,8 @@
 //
 // Read-ahead reserve: CPython's reader asks the socket for buffer_size bytes per refill (8 KiB by
 // default), and what each refill brought is observable (peek, read1). pysock makes every refill
-// into its buffer a single recv of at least 64 KiB and keeps the bytes CPython would not have
+// into its buffer a single recv of at least 64 KiB (growing to 256 KiB while the peer streams)
+// and keeps the bytes CPython would not have
 // read yet apart, as a reserve that later "raw reads" are served from. Every result is the one
 // CPython gives when those bytes are already queued in the socket; the difference is only where
 // unread bytes wait (in the reader instead of the kernel), which matters to code that also reads
@@ -127,6 +128,7 @@ class buffered_reader final : public buffered_base, public lending_reader {
   std::size_t end_ = 0;
   std::size_t reserve_begin_ = 0;
   std::size_t reserve_end_ = 0;
+  std::size_t read_ahead_;  // what one refill asks the raw stream for (grows; see buffered.cpp)
   buffer_borrower* borrower_ = nullptr;
 };
 
