@@ -28,6 +28,7 @@ using namespace pysock;
 using pysock::socket;  // not ::socket from <sys/socket.h>
 using namespace std::chrono_literals;
 using pysock_test::bytes_of;
+using pysock_test::raised_errno;
 using pysock_test::tcp_pair;
 using pysock_test::unix_pair;
 
@@ -101,12 +102,7 @@ TEST_F(Socket, AdoptRejectsBadDescriptors) {
 
   const int closed_fd = ::dup(0);
   ::close(closed_fd);
-  try {
-    socket::adopt(closed_fd);
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&] { socket::adopt(closed_fd); }), EBADF);
 
   const int file = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(file, 0);
@@ -196,12 +192,7 @@ TEST_F(Socket, UnknownFamilyPrintsItsNumber) {
 }
 
 TEST_F(Socket, BadFamilyRaisesTheErrno) {
-  try {
-    socket s(static_cast<family>(12345));
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EAFNOSUPPORT);
-  }
+  EXPECT_EQ(raised_errno([&] { socket s(static_cast<family>(12345)); }), EAFNOSUPPORT);
 }
 
 // ---- 1.2 RAII close and repr --------------------------------------------------------------
@@ -288,12 +279,7 @@ TEST_F(Socket, MovedFromSocketIsClosedAndHarmless) {
   EXPECT_TRUE(s.closed());
   EXPECT_EQ(s.repr(), "<pysock.socket [closed] fd=-1>");
   EXPECT_NO_THROW(s.close());
-  try {
-    s.recv(1);
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&] { s.recv(1); }), EBADF);
 }
 
 TEST_F(Socket, MoveAssignmentClosesTheTarget) {
@@ -458,12 +444,7 @@ TEST_F(Socket, CloseWithAnIoReferenceIsDeferred) {
   ref.release();
   EXPECT_EQ(server.fileno(), -1);
   EXPECT_FALSE(fd_is_open(fd));
-  try {
-    server.getsockname();
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&server = server] { server.getsockname(); }), EBADF);
 }
 
 TEST_F(Socket, TheLastOfTwoReferencesCloses) {
@@ -548,12 +529,7 @@ TEST_F(Socket, CloseAfterTheFdWasClosedBehindItsBack) {
   // testCloseException: another owner closed the same fd.
   socket s;
   ::close(s.fileno());
-  try {
-    s.close();
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&] { s.close(); }), EBADF);
 }
 
 TEST_F(Socket, SendAfterCloseFails) {
@@ -594,12 +570,7 @@ TEST_F(Socket, IoReferenceOnAClosedSocket) {
   s.close();
   auto ref = s.io_ref();
   std::byte buffer[4];
-  try {
-    ref.recv_into(buffer);
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&] { ref.recv_into(buffer); }), EBADF);
 }
 
 // ---- 1.5 the timeout model ----------------------------------------------------------------
@@ -885,12 +856,7 @@ TEST_F(Socket, ShutdownWriteIsHalfClose) {
 
 TEST_F(Socket, ShutdownOfUnconnectedSocket) {
   socket s;
-  try {
-    s.shutdown(shut::rdwr);
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), ENOTCONN);
-  }
+  EXPECT_EQ(raised_errno([&] { s.shutdown(shut::rdwr); }), ENOTCONN);
 }
 
 // ---- 9.3 TCPCloserTest --------------------------------------------------------------------
@@ -1101,12 +1067,7 @@ TEST_F(Socket, SocketOptions) {
 
 TEST_F(Socket, GetpeernameOfUnconnectedSocket) {
   socket s;
-  try {
-    s.getpeername();
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), ENOTCONN);
-  }
+  EXPECT_EQ(raised_errno([&] { s.getpeername(); }), ENOTCONN);
 }
 
 TEST_F(Socket, ListenBacklogs) {

@@ -10,6 +10,9 @@
 
 #include <sys/types.h>
 
+#include <gtest/gtest.h>
+
+#include "pysock/error.hpp"
 #include "pysock/socket.hpp"
 #include "support/proc_stats.hpp"
 
@@ -63,6 +66,18 @@ class child_process {
 // How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
 // otherwise "python3" (with a warning on stderr, once).
 const std::string& python_command();
+
+// The errno of the os_error that `call` throws; a test failure (and -1) when it throws none.
+template <class Call>
+int raised_errno(Call&& call) {
+  try {
+    call();
+  } catch (const pysock::os_error& e) {
+    return e.errno_value().value_or(0);
+  }
+  ADD_FAILURE() << "no os_error was raised";
+  return -1;
+}
 
 // Two connected sockets: over loopback TCP (client, server side) or an AF_UNIX socketpair.
 std::pair<pysock::socket, pysock::socket> tcp_pair();
