@@ -93,12 +93,6 @@ void buffered_reader::check_open(const char* message) {
   if (buffered() == 0 && closed()) throw value_error(message);
 }
 
-std::string_view buffered_reader::take(std::size_t n) noexcept {
-  std::string_view taken(buffer_.get() + pos_, n);
-  pos_ += n;
-  return taken;
-}
-
 void buffered_reader::reset() noexcept {
   if (reserved() == 0) reserve_begin_ = reserve_end_ = 0;
   base_ = pos_ = end_ = reserve_begin_;
@@ -296,14 +290,9 @@ std::string buffered_reader::readline(std::ptrdiff_t limit) {
   return std::string(readline_view(limit));
 }
 
-bool buffered_reader::readline_into(std::string& line, std::ptrdiff_t limit) {
-  line.assign(readline_view(limit));
-  return !line.empty();
-}
-
 // C's _buffered_readline, keeping the line contiguous: each refill reads buffer_size bytes after
 // the partial line (moved to the front once), and only the new bytes are searched.
-std::string_view buffered_reader::readline_view(std::ptrdiff_t limit) {
+std::string_view buffered_reader::readline_refilling(std::ptrdiff_t limit) {
   check_open("readline of closed file");
   std::size_t max = limit < 0 ? std::size_t(-1) : std::size_t(limit);
   std::size_t scanned = pos_;

@@ -27,9 +27,8 @@ void file::raise_closed() {
   throw value_error("I/O operation on closed file.");
 }
 
-buffered_reader& file::reader(const char* what) const {
+void file::raise_no_reader(const char* what) const {
   if (!stream_) raise_closed();
-  if (reader_) return *reader_;
   throw unsupported_operation(std::string(what) + " needs a buffered binary reader");
 }
 

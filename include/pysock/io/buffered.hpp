@@ -19,7 +19,9 @@
 // Not thread-safe: one thread per object (a reader and a writer thread may share an rw pair).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -75,13 +77,26 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // Like readinto, but at most one raw read, and none once some bytes were copied.
   std::optional<std::size_t> readinto1(std::span<std::byte> buffer);
   std::string readline(std::ptrdiff_t limit = -1) override;
-  bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override;
+  bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override {
+    line.assign(readline_view(limit));
+    return !line.empty();
+  }
   bool readable() const override { return raw_->readable(); }
   void flush() override { raw_->flush(); }
 
   // Beyond Python: the next line (as readline(limit)) as a view into the buffer, valid until the
   // next call on this reader. The zero-copy path for parsers.
-  std::string_view readline_view(std::ptrdiff_t limit = -1);
+  std::string_view readline_view(std::ptrdiff_t limit = -1) {
+    // Inline because short lines cost little else: a whole line already buffered (C's fast
+    // path, which needs no closed check either: buffered data is readable after close).
+    if (!borrower_ && buffered() > 0) {
+      std::size_t n = limit < 0 ? buffered() : std::min(buffered(), std::size_t(limit));
+      if (auto* nl = static_cast<const char*>(std::memchr(buffer_.get() + pos_, '\n', n))) {
+        return take(std::size_t(nl - (buffer_.get() + pos_)) + 1);
+      }
+    }
+    return readline_refilling(limit);
+  }
   // Beyond Python: read(n) as a view into the buffer (n >= 0; empty at EOF or when nothing is
   // there without blocking), valid until the next call. Buffers up to n bytes.
   std::string_view read_view(std::size_t n);
@@ -102,7 +117,13 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // Starts every operation: takes back a lent window, then C's CHECK_CLOSED (closed and
   // nothing left in the buffer → value_error(message)).
   void check_open(const char* message);
-  std::string_view take(std::size_t n) noexcept;
+  std::string_view take(std::size_t n) noexcept {
+    std::string_view taken(buffer_.get() + pos_, n);
+    pos_ += n;
+    return taken;
+  }
+  // readline_view when the buffer holds no whole line: reads more after the partial line.
+  std::string_view readline_refilling(std::ptrdiff_t limit);
   // C's _bufferedreader_reset_buf: the visible buffer restarts empty (the reserve is kept).
   void reset() noexcept;
   std::size_t reserved() const noexcept { return reserve_end_ - reserve_begin_; }

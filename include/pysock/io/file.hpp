@@ -43,6 +43,10 @@ class file {
   std::string readline(std::ptrdiff_t limit = -1) { return get().readline(limit); }
   // Beyond Python: readline(limit) into `line`, reusing its capacity; false at EOF.
   bool readline_into(std::string& line, std::ptrdiff_t limit = -1) {
+    // A buffered reader on top ("rb"): its inline fast path instead of a virtual call.
+    if (reader_ && static_cast<io_base*>(reader_) == stream_.get()) {
+      return reader_->readline_into(line, limit);
+    }
     return get().readline_into(line, limit);
   }
   std::vector<std::string> readlines(std::ptrdiff_t hint = -1) { return get().readlines(hint); }
@@ -114,7 +118,11 @@ class file {
     return *stream_;
   }
   [[noreturn]] static void raise_closed();
-  buffered_reader& reader(const char* what) const;
+  buffered_reader& reader(const char* what) const {
+    if (!reader_) raise_no_reader(what);
+    return *reader_;
+  }
+  [[noreturn]] void raise_no_reader(const char* what) const;
 
   std::unique_ptr<io_base> stream_;
   buffered_reader* reader_ = nullptr;  // the buffered reader of a binary read mode, if any
