@@ -23,17 +23,13 @@ void file::close() {
   if (stream_) stream_->close();
 }
 
-void file::raise_closed() {
-  throw value_error("I/O operation on closed file.");
-}
-
 void file::raise_no_reader(const char* what) const {
-  if (!stream_) raise_closed();
+  if (!stream_) detail::raise_closed_file();
   throw unsupported_operation(std::string(what) + " needs a buffered binary reader");
 }
 
 file::line_iterator file::line_range::begin() const {
-  if (f->closed()) throw value_error("I/O operation on closed file.");
+  if (f->closed()) detail::raise_closed_file();
   return line_iterator(f);
 }
 

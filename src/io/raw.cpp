@@ -6,10 +6,6 @@
 
 namespace pysock::io {
 
-namespace {
-constexpr std::string_view closed_file = "I/O operation on closed file.";
-}
-
 std::optional<std::string> io_base::read(std::ptrdiff_t) {
   throw unsupported_operation("read");
 }
@@ -98,9 +94,6 @@ void io_base::no_attribute(std::string_view attribute) const {
                         std::string(attribute) + "'");
 }
 
-void io_base::check_closed() const {
-  if (closed()) throw value_error(std::string(closed_file));
-}
 void io_base::check_readable() const {
   if (!readable()) throw unsupported_operation("File or stream is not readable.");
 }
@@ -157,6 +150,9 @@ bool is_would_block(const os_error& e) noexcept {
 
 void raise_timed_out_object() {
   throw os_error(std::string("cannot read from timed out object"));
+}
+void raise_closed_file() {
+  throw value_error("I/O operation on closed file.");
 }
 void raise_closed_socket() {
   throw value_error("I/O operation on closed socket.");

@@ -147,7 +147,17 @@ text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string en
   if (!read_universal_ && read_nl_ != "\n") write_nl_ = read_nl_;
   has_read1_ = dynamic_cast<raw_io*>(buffer_.get()) == nullptr;
   chunk_source_ = dynamic_cast<buffered_reader*>(buffer_.get());
-  if (auto* pair = dynamic_cast<buffered_rw_pair*>(buffer_.get())) chunk_source_ = &pair->reader();
+  closed_source_ = buffer_.get();
+  if (auto* buffered = dynamic_cast<buffered_base*>(buffer_.get())) {
+    closed_source_ = buffered->raw().get();
+  }
+  if (auto* pair = dynamic_cast<buffered_rw_pair*>(buffer_.get())) {
+    chunk_source_ = &pair->reader();
+    closed_source_ = pair->writer().raw().get();  // the pair's `closed` is its writer's
+  }
+  if (read_translate_ || (!read_universal_ && read_nl_.size() == 1)) {
+    line_end_ = read_translate_ ? '\n' : read_nl_[0];
+  }
   if (buffer_->readable()) {
     auto decoder = make_incremental_decoder(encoding_, errors_);
     if (read_universal_) {
@@ -265,8 +275,8 @@ std::string_view text_io_wrapper::lend(buffer_borrower& borrower) {
   return std::string_view(decoded_).substr(decoded_pos_);
 }
 
-void text_io_wrapper::reclaim() noexcept {
-  if (auto* borrower = std::exchange(borrower_, nullptr)) borrower->give_back();
+void text_io_wrapper::give_back_loan() noexcept {
+  std::exchange(borrower_, nullptr)->give_back();
 }
 
 std::optional<std::string> text_io_wrapper::read(std::ptrdiff_t n) {
@@ -299,9 +309,8 @@ std::optional<std::string> text_io_wrapper::read(std::ptrdiff_t n) {
 // is how much of `text` can be set aside without splitting a line ending).
 std::size_t text_io_wrapper::find_line_end(std::string_view text, std::size_t& consumed) const {
   consumed = text.size();
-  if (read_translate_ || (!read_universal_ && read_nl_.size() == 1)) {
-    char nl = read_translate_ ? '\n' : read_nl_[0];
-    auto* hit = static_cast<const char*>(std::memchr(text.data(), nl, text.size()));
+  if (line_end_ != 0) {
+    auto* hit = static_cast<const char*>(std::memchr(text.data(), line_end_, text.size()));
     return hit ? std::size_t(hit - text.data()) + 1 : 0;
   }
   if (read_universal_) {
@@ -323,11 +332,26 @@ std::string text_io_wrapper::readline(std::ptrdiff_t limit) {
   return line;
 }
 
-// C's _textiowrapper_readline: gathers decoded text until a line ending (or `limit` code points).
 bool text_io_wrapper::readline_into(std::string& line, std::ptrdiff_t limit) {
   reclaim();
   check_closed();
   write_pending();
+  // The common case without the general loop: no limit, a whole line already decoded.
+  if (limit < 0 && line_end_ != 0) {
+    const char* rest = decoded_.data() + decoded_pos_;
+    if (auto* hit = static_cast<const char*>(
+            std::memchr(rest, line_end_, decoded_.size() - decoded_pos_))) {
+      std::size_t length = std::size_t(hit - rest) + 1;
+      line.assign(rest, length);
+      decoded_pos_ += length;
+      return true;
+    }
+  }
+  return readline_gathering(line, limit);
+}
+
+// C's _textiowrapper_readline: gathers decoded text until a line ending (or `limit` code points).
+bool text_io_wrapper::readline_gathering(std::string& line, std::ptrdiff_t limit) {
   line.clear();             // set aside so far
   std::size_t chunked = 0;  // its length in code points
   for (;;) {

@@ -114,10 +114,9 @@ class file {
 
  private:
   io_base& get() const {
-    if (!stream_) raise_closed();
+    if (!stream_) detail::raise_closed_file();
     return *stream_;
   }
-  [[noreturn]] static void raise_closed();
   buffered_reader& reader(const char* what) const {
     if (!reader_) raise_no_reader(what);
     return *reader_;

@@ -94,6 +94,11 @@ class lending_reader {
   ~lending_reader() = default;
 };
 
+namespace detail {
+// ValueError "I/O operation on closed file.", what every layer raises once closed.
+[[noreturn]] void raise_closed_file();
+}  // namespace detail
+
 // Python's newlines attribute: empty is None, one entry a str, more a tuple.
 using newlines_seen = std::vector<std::string>;
 
@@ -148,7 +153,10 @@ class io_base {
   [[noreturn]] void no_attribute(std::string_view attribute) const;
   // len() of a line as Python counts it (bytes; code points in text mode), for readlines' hint.
   virtual std::size_t length_of(std::string_view line) const { return line.size(); }
-  void check_closed() const;    // ValueError "I/O operation on closed file."
+  // Inline so that a final layer's closed() is called directly.
+  void check_closed() const {
+    if (closed()) detail::raise_closed_file();
+  }
   void check_readable() const;  // UnsupportedOperation "File or stream is not readable."
   void check_writable() const;  // UnsupportedOperation "File or stream is not writable."
 };

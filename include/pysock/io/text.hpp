@@ -64,7 +64,7 @@ class text_io_wrapper final : public io_base, public lending_reader {
   std::optional<std::size_t> write(std::string_view text) override;
   void flush() override;
   void close() override;
-  bool closed() const override { return buffer_->closed(); }
+  bool closed() const override { return closed_source_->closed(); }
   bool readable() const override { return buffer_->readable(); }
   bool writable() const override { return buffer_->writable(); }
   bool seekable() const override;
@@ -87,7 +87,9 @@ class text_io_wrapper final : public io_base, public lending_reader {
   // io::streambuf's access to the decoded text (see lending_reader).
   std::string_view lend(buffer_borrower& borrower) override;
   void consume(std::size_t n) noexcept override { decoded_pos_ += n; }
-  void reclaim() noexcept override;
+  void reclaim() noexcept override {
+    if (borrower_) give_back_loan();
+  }
   // The decoded-text chunk size (8192, as C's _CHUNK_SIZE).
   void set_chunk_size(std::size_t size);
 
@@ -104,13 +106,19 @@ class text_io_wrapper final : public io_base, public lending_reader {
   }
   void send_pending();
   std::size_t find_line_end(std::string_view text, std::size_t& consumed) const;
+  bool readline_gathering(std::string& line, std::ptrdiff_t limit);
   void check_readable_text() const;
+  void give_back_loan() noexcept;
 
   std::unique_ptr<io_base> buffer_;
+  // What answers `closed`: the raw object under a buffered buffer (C's fast CHECK_CLOSED), so a
+  // readline costs one virtual call for it, not one per layer.
+  const io_base* closed_source_;
   std::string encoding_;
   std::string errors_;
   bool read_universal_, read_translate_, write_translate_;
   std::string read_nl_;   // the newline searched for in fixed-newline mode
+  char line_end_ = 0;     // the one character ending a line, when memchr can find lines
   std::string write_nl_;  // what '\n' becomes on write (empty: no translation)
   bool line_buffering_, write_through_;
   bool has_read1_;
