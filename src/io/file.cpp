@@ -5,7 +5,11 @@ namespace pysock::io {
 
 file::file(std::unique_ptr<io_base> stream) : stream_(std::move(stream)) {
   reader_ = dynamic_cast<buffered_reader*>(stream_.get());
-  if (auto* pair = dynamic_cast<buffered_rw_pair*>(stream_.get())) reader_ = &pair->reader();
+  writer_ = dynamic_cast<buffered_writer*>(stream_.get());
+  if (auto* pair = dynamic_cast<buffered_rw_pair*>(stream_.get())) {
+    reader_ = &pair->reader();
+    writer_ = &pair->writer();
+  }
 }
 
 file& file::operator=(file&& other) noexcept {
@@ -13,6 +17,7 @@ file& file::operator=(file&& other) noexcept {
     stream_.reset();  // the top object's destructor closes it, swallowing errors
     stream_ = std::move(other.stream_);
     reader_ = std::exchange(other.reader_, nullptr);
+    writer_ = std::exchange(other.writer_, nullptr);
   }
   return *this;
 }

@@ -27,7 +27,9 @@ class file {
   // Takes over the top object of a stack.
   explicit file(std::unique_ptr<io_base> stream);
   file(file&& other) noexcept
-      : stream_(std::move(other.stream_)), reader_(std::exchange(other.reader_, nullptr)) {}
+      : stream_(std::move(other.stream_)),
+        reader_(std::exchange(other.reader_, nullptr)),
+        writer_(std::exchange(other.writer_, nullptr)) {}
   // Closes this file (errors swallowed), then takes over `other`.
   file& operator=(file&& other) noexcept;
   ~file();
@@ -52,7 +54,11 @@ class file {
   std::vector<std::string> readlines(std::ptrdiff_t hint = -1) { return get().readlines(hint); }
   // How much was taken: bytes, or code points in text mode; nullopt when an unbuffered
   // non-blocking write would block.
-  std::optional<std::size_t> write(std::string_view data) { return get().write(data); }
+  std::optional<std::size_t> write(std::string_view data) {
+    // A binary buffered write mode: the writer's inline fast path instead of a virtual call.
+    if (writer_) return writer_->write(data);
+    return get().write(data);
+  }
   void writelines(std::span<const std::string> lines) { get().writelines(lines); }
   void writelines(std::initializer_list<std::string> lines) {
     get().writelines(std::span(lines.begin(), lines.size()));
@@ -125,6 +131,7 @@ class file {
 
   std::unique_ptr<io_base> stream_;
   buffered_reader* reader_ = nullptr;  // the buffered reader of a binary read mode, if any
+  buffered_writer* writer_ = nullptr;  // the buffered writer of a binary write mode, if any
 };
 
 }  // namespace pysock::io
