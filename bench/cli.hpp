@@ -29,6 +29,9 @@ class arguments {
     if (found == values_.end()) throw std::invalid_argument("missing --" + key);
     return found->second;
   }
+  std::string text(const std::string& key, const std::string& fallback) const {
+    return values_.contains(key) ? text(key) : fallback;
+  }
   long long number(const std::string& key) const { return std::stoll(text(key)); }
   long long number(const std::string& key, long long fallback) const {
     return values_.contains(key) ? number(key) : fallback;

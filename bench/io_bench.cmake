@@ -19,3 +19,15 @@ if(PYSOCK_TEST)
               $<TARGET_FILE:pysock-small-writer>)
   endif()
 endif()
+
+# Cost growth: readline() of one long line against short lines, readline(limit) memory.
+find_package(Threads REQUIRED)
+pysock_add_bench(pysock-line-growth line_growth.cpp)
+target_include_directories(pysock-line-growth PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(pysock-line-growth PRIVATE Threads::Threads)
+if(PYSOCK_TEST)
+  add_test(NAME bench.pysock-line-growth.smoke
+           COMMAND pysock-line-growth --total-mib 2 --lines-kib 64,2048 --limits-kib 64,512
+                   --endless-mib 4 --repeats 1)
+  set_tests_properties(bench.pysock-line-growth.smoke PROPERTIES TIMEOUT 60)
+endif()

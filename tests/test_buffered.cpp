@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <thread>
 
 #include "pysock/io/buffered.hpp"
 #include "support/helpers.hpp"
 #include "support/mock_raw.hpp"
+#include "support/proc_stats.hpp"
 
 using pysock::io::buffered_reader;
 using pysock::io::buffered_rw_pair;
@@ -90,6 +92,31 @@ TEST(BufferedReader, LongLinesAcrossManyRefillsAndLimitsKeepMemoryBounded) {
   EXPECT_EQ(r.readline(1000), std::string(1000, 'q'));
   EXPECT_EQ(r.readline(), line.substr(1000));
   EXPECT_EQ(r.readline_view(), "tail");
+}
+
+// The buffer grows to hold a long line, then shrinks back: one huge line does not pin its memory
+// for the life of the connection.
+TEST(BufferedReader, ALongLineGivesItsMemoryBack) {
+  if (pysock_test::address_sanitized) GTEST_SKIP() << "ASan's quarantine keeps freed memory";
+  using pysock::socket;
+  constexpr std::size_t long_line = 64 << 20;
+  auto [a, b] = pysock_test::unix_pair();
+  std::thread writer([&a = a] {
+    const std::string chunk(1 << 20, 'q');
+    for (std::size_t sent = chunk.size(); sent < long_line; sent += chunk.size())
+      a.sendall(chunk);
+    a.sendall(std::string(chunk.size() - 1, 'q') + '\n');
+    const std::string tail(1 << 20, 't');  // then a 1 MiB line: more than one read-ahead
+    a.sendall(tail + '\n');
+  });
+  buffered_reader r(std::make_shared<pysock::io::socket_io<socket>>(b, "rb"));
+  const pid_t self = ::getpid();
+  EXPECT_EQ(r.readline_view().size(), long_line);
+  const std::size_t holding = pysock_test::rss_kib(self);
+  EXPECT_EQ(r.readline_view().size(), std::size_t(1 << 20) + 1);
+  const std::size_t after = pysock_test::rss_kib(self);
+  writer.join();
+  EXPECT_GT(holding, after + (32 << 10)) << "RSS " << holding << " KiB -> " << after << " KiB";
 }
 
 TEST(BufferedReader, ReadlinesHint) {

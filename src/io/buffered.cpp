@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <utility>
 
 namespace pysock::io {
@@ -19,6 +20,7 @@ namespace {
 // the small buffer.
 constexpr std::size_t initial_read_ahead = 64 * 1024;
 constexpr std::size_t max_read_ahead = 256 * 1024;
+constexpr std::size_t keep_capacity = 4 * 1024 * 1024;
 
 std::size_t checked_size(std::size_t buffer_size) {
   if (buffer_size == 0) throw value_error("buffer size must be strictly positive");
@@ -98,28 +100,38 @@ void buffered_reader::reset() noexcept {
   base_ = pos_ = end_ = reserve_begin_;
 }
 
-// Moves everything from min(base_, pos_) on to `to` (the front of this or a new buffer).
-void buffered_reader::move_data(char* to) noexcept {
+// Moves everything from min(base_, pos_) on to the front of the buffer.
+void buffered_reader::move_data_to_front() noexcept {
   std::size_t from = std::min(base_, pos_);
-  if (reserve_end_ > from && to != buffer_.get() + from) {
-    std::memmove(to, buffer_.get() + from, reserve_end_ - from);
-  }
+  if (from == 0) return;
+  if (reserve_end_ > from) std::memmove(buffer_.get(), buffer_.get() + from, reserve_end_ - from);
   for (auto* offset : {&base_, &pos_, &end_, &reserve_begin_, &reserve_end_})
     *offset -= from;
 }
 
-void buffered_reader::make_room(std::size_t room) {
-  if (capacity_ - reserve_end_ >= room) return;
-  std::size_t used = reserve_end_ - std::min(base_, pos_);
-  if (capacity_ - used >= room && used < capacity_ / 2) {
-    move_data(buffer_.get());
-    return;
-  }
-  std::size_t capacity = std::max(used + room, capacity_ * 2);
-  auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-  move_data(bigger.get());
-  buffer_ = std::move(bigger);
+void buffered_reader::resize_buffer(std::size_t capacity) {
+  auto* resized = static_cast<char*>(std::realloc(buffer_.get(), capacity));
+  if (!resized) throw std::bad_alloc();
+  (void)buffer_.release();
+  buffer_.reset(resized);
   capacity_ = capacity;
+}
+
+// Compacting only while the held bytes fill less than half of the buffer, and doubling
+// otherwise, keeps a long line at O(1) amortized per byte. A buffer far larger than a streaming
+// reader needs (left by a huge line) shrinks back, so one huge line does not pin its memory;
+// up to keep_capacity stays, so a stream of long lines does not page-fault a new buffer for each.
+void buffered_reader::make_room(std::size_t room) {
+  const std::size_t used = reserve_end_ - std::min(base_, pos_);
+  const std::size_t normal = std::max({used + room, buffer_size_, max_read_ahead});
+  const bool oversized = capacity_ > std::max(4 * normal, keep_capacity);
+  if (capacity_ - reserve_end_ >= room && !oversized) return;
+  move_data_to_front();
+  if (oversized) {
+    resize_buffer(normal);
+  } else if (capacity_ - used < room || used >= capacity_ / 2) {
+    resize_buffer(std::max(used + room, capacity_ * 2));
+  }
 }
 
 std::optional<std::size_t> buffered_reader::raw_read(std::size_t size, char* external) {

@@ -87,6 +87,15 @@ std::pair<pysock::socket, pysock::socket> unix_pair();
 int unused_tcp_port();
 
 // The span of bytes a string holds, for the span overloads.
+// ASan holds freed memory in quarantine, so RSS cannot show memory being given back there.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool address_sanitized = true;
+#elif defined(__has_feature)
+inline constexpr bool address_sanitized = __has_feature(address_sanitizer);
+#else
+inline constexpr bool address_sanitized = false;
+#endif
+
 inline std::span<const std::byte> bytes_of(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
 }

@@ -24,13 +24,23 @@ inline std::size_t open_fd_count(pid_t pid) {
   return count;
 }
 
-// The peak resident set of process `pid` in KiB (VmHWM).
-inline std::size_t peak_rss_kib(pid_t pid) {
+// A "Vm...:" figure of /proc/<pid>/status in KiB.
+inline std::size_t status_kib(pid_t pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
+    if (line.rfind(field + ":", 0) == 0) return std::stoul(line.substr(field.size() + 1));
   }
-  throw std::runtime_error("no VmHWM for pid " + std::to_string(pid));
+  throw std::runtime_error("no " + field + " for pid " + std::to_string(pid));
+}
+
+// The peak resident set of process `pid` in KiB (VmHWM).
+inline std::size_t peak_rss_kib(pid_t pid) {
+  return status_kib(pid, "VmHWM");
+}
+
+// The resident set of process `pid` now, in KiB (VmRSS).
+inline std::size_t rss_kib(pid_t pid) {
+  return status_kib(pid, "VmRSS");
 }
 
 }  // namespace pysock_test

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -132,9 +133,10 @@ class buffered_reader final : public buffered_base, public lending_reader {
   std::optional<std::size_t> raw_read(std::size_t size, char* external);
   // raw_read into the buffer at end_, making the bytes visible.
   std::optional<std::size_t> fill(std::size_t size);
-  // At least `room` free bytes after the reserve (compacting or growing).
+  // At least `room` free bytes after the reserve (compacting, growing or shrinking).
   void make_room(std::size_t room);
-  void move_data(char* to) noexcept;
+  void move_data_to_front() noexcept;
+  void resize_buffer(std::size_t capacity);
   std::optional<std::string> read_all();
   std::optional<std::string> read_generic(std::size_t n);
   std::optional<std::size_t> readinto_generic(std::span<std::byte> buffer, bool once);
@@ -142,7 +144,12 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // buffer_ holds [base_ ≤ pos_ ≤ end_ ≤ reserve_begin_ ≤ reserve_end_ ≤ capacity_]: the visible
   // data is [pos_, end_), base_ is where C's buffer starts (its refill sizes count from there),
   // and [reserve_begin_, reserve_end_) is read ahead of CPython.
-  std::unique_ptr<char[]> buffer_;
+  struct free_memory {
+    void operator()(char* p) const noexcept { std::free(p); }
+  };
+  // malloc'd, so that growing a long line's buffer is a realloc: large blocks are remapped, not
+  // copied, and their pages are not touched again.
+  std::unique_ptr<char, free_memory> buffer_;
   std::size_t capacity_ = 0;
   std::size_t base_ = 0;
   std::size_t pos_ = 0;
