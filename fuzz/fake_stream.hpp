@@ -47,7 +47,7 @@ class fake_raw final : public pysock::io::raw_io {
       : incoming_(incoming), steps_(steps, max_step), may_block_(may_block) {}
 
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override {
-    check(!closed_);
+    check(!closed());
     const std::optional<std::size_t> size = next_size(buffer.size());
     if (!size) return std::nullopt;
     const std::size_t n = std::min(*size, incoming_.size() - read_pos_);
@@ -58,7 +58,7 @@ class fake_raw final : public pysock::io::raw_io {
   }
 
   std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
-    check(!closed_);
+    check(!closed());
     const std::optional<std::size_t> size = next_size(data.size());
     if (!size) return std::nullopt;
     written_.append(reinterpret_cast<const char*>(data.data()), *size);
@@ -67,8 +67,7 @@ class fake_raw final : public pysock::io::raw_io {
 
   bool readable() const override { return true; }
   bool writable() const override { return true; }
-  bool closed() const override { return closed_; }
-  void close() override { closed_ = true; }
+  void close() override { mark_closed(); }
 
   // EOF reads plus would-block steps so far.
   std::size_t interruptions() const { return interruptions_; }
@@ -98,7 +97,6 @@ class fake_raw final : public pysock::io::raw_io {
   size_plan steps_;
   bool may_block_;
   bool unlimited_ = false;
-  bool closed_ = false;
   std::size_t interruptions_ = 0;
 };
 

@@ -345,7 +345,7 @@ std::string_view buffered_reader::read_view(std::size_t n) {
 buffered_writer::buffered_writer(std::shared_ptr<raw_io> raw, std::size_t buffer_size)
     : buffered_base(std::move(raw), checked_size(buffer_size)) {
   if (!raw_->writable()) throw unsupported_operation("File or stream is not writable.");
-  buffer_.reserve(buffer_size_);
+  buffer_ = std::make_unique_for_overwrite<char[]>(buffer_size_);
 }
 
 buffered_writer::~buffered_writer() {
@@ -356,27 +356,27 @@ buffered_writer::~buffered_writer() {
 }
 
 void buffered_writer::after_close() noexcept {
-  buffer_.clear();
-  buffer_.shrink_to_fit();
+  buffer_.reset();
+  pending_ = 0;
 }
 
 std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {
   if (closed()) throw value_error("write to closed file");
   std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (data.size() <= buffer_size_ - buffer_.size() && data.size() < buffer_size_) {
-    buffer_ += data;
+  if (data.size() <= buffer_size_ - pending_ && data.size() < buffer_size_) {
+    append(data);
     return data.size();
   }
   try {
     flush_buffer();
   } catch (const blocking_io_error&) {
     // Keep as much as fits; report how much was taken.
-    std::size_t room = buffer_size_ - std::min(buffer_size_, buffer_.size());
+    std::size_t room = buffer_size_ - pending_;
     if (data.size() <= room) {
-      buffer_ += data;
+      append(data);
       return data.size();
     }
-    buffer_ += data.substr(0, room);
+    append(data.substr(0, room));
     raise_would_block(room);
   }
   std::size_t written = 0;
@@ -384,7 +384,7 @@ std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {
     auto sent = raw_->write(data.substr(written));
     if (!sent) {
       if (data.size() - written > buffer_size_) {
-        buffer_.assign(data.substr(written, buffer_size_));
+        append(data.substr(written, buffer_size_));
         raise_would_block(written + buffer_size_);
       }
       break;
@@ -394,26 +394,25 @@ std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {
     }
     written += *sent;
   }
-  buffer_.assign(data.substr(written));
+  append(data.substr(written));
   return data.size();
 }
 
 void buffered_writer::flush_buffer() {
   std::size_t done = 0;
   try {
-    while (done < buffer_.size()) {
-      auto sent = raw_->write(std::string_view(buffer_).substr(done));
+    while (done < pending_) {
+      auto sent = raw_->write(std::string_view(buffer_.get() + done, pending_ - done));
       if (!sent) raise_would_block(0);
-      if (*sent > buffer_.size() - done) {
-        throw os_error("write() returned incorrect number of bytes");
-      }
+      if (*sent > pending_ - done) throw os_error("write() returned incorrect number of bytes");
       done += *sent;
     }
   } catch (...) {
-    buffer_.erase(0, done);
+    std::memmove(buffer_.get(), buffer_.get() + done, pending_ - done);
+    pending_ -= done;
     throw;
   }
-  buffer_.clear();
+  pending_ = 0;
 }
 
 void buffered_writer::flush() {

@@ -45,8 +45,7 @@ class mock_raw final : public pysock::io::raw_io {
   }
   bool readable() const override { return true; }
   bool writable() const override { return writable_; }
-  bool closed() const override { return closed_; }
-  void close() override { closed_ = true; }
+  void close() override { mark_closed(); }
 
   std::vector<std::size_t> read_sizes;  // what each readinto asked for
   std::vector<std::size_t> returned;    // what each data-bearing readinto returned
@@ -59,7 +58,6 @@ class mock_raw final : public pysock::io::raw_io {
  private:
   std::deque<std::optional<std::string>> reads_;
   bool writable_;
-  bool closed_ = false;
 };
 
 }  // namespace pysock_test

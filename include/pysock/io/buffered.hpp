@@ -173,8 +173,8 @@ class buffered_writer final : public buffered_base {
   // goes straight to the raw stream (3.13). On a full non-blocking socket: blocking_io_error
   // with characters_written() = the bytes of `data` taken (buffered or sent).
   std::optional<std::size_t> write(std::string_view data) override {
-    if (data.size() < buffer_size_ - buffer_.size() && !closed()) {  // the common case, inline
-      buffer_ += data;
+    if (data.size() < buffer_size_ - pending_ && !closed()) {  // the common case, inline
+      append(data);
       return data.size();
     }
     return write_bytes(std::as_bytes(std::span(data.data(), data.size())));
@@ -184,7 +184,7 @@ class buffered_writer final : public buffered_base {
   void flush() override;
   bool writable() const override { return raw_->writable(); }
   // Number of bytes waiting in the buffer.
-  std::size_t pending() const noexcept { return buffer_.size(); }
+  std::size_t pending() const noexcept { return pending_; }
 
  protected:
   std::string_view class_name() const override { return "BufferedWriter"; }
@@ -192,8 +192,13 @@ class buffered_writer final : public buffered_base {
 
  private:
   void flush_buffer();
+  void append(std::string_view data) noexcept {
+    std::memcpy(buffer_.get() + pending_, data.data(), data.size());
+    pending_ += data.size();
+  }
 
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;  // buffer_size_ bytes, the first pending_ of them waiting
+  std::size_t pending_ = 0;
 };
 
 // BufferedRWPair(reader, writer, buffer_size): a reader and a writer that share nothing but the

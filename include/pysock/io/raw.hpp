@@ -162,9 +162,12 @@ class io_base {
 };
 
 // RawIOBase: read/readall/readline built on readinto, one byte at a time for readline because a
-// raw object has no peek (so an unbuffered file never reads past a line).
+// raw object has no peek (so an unbuffered file never reads past a line). `closed` is IOBase's
+// flag, set by mark_closed() in a subclass's close(); keeping it here lets the buffered layers
+// check it per call with a load instead of a virtual call.
 class raw_io : public io_base {
  public:
+  bool closed() const final { return closed_; }
   std::optional<std::string> read(std::ptrdiff_t n = -1) override;
   // Loops read(8192) to EOF; nullopt when the first read would block (data before a would-block
   // is returned).
@@ -176,6 +179,10 @@ class raw_io : public io_base {
 
  protected:
   std::string_view class_name() const override { return "RawIOBase"; }
+  void mark_closed() noexcept { closed_ = true; }
+
+ private:
+  bool closed_ = false;
 };
 
 namespace detail {
@@ -239,10 +246,10 @@ class socket_io final : public raw_io {
   int fileno() const override { return check_closed(), ref_->fileno(); }
   int name() const override { return closed() ? -1 : fileno(); }
   std::string mode() const override { return mode_; }
-  bool closed() const override { return !ref_.has_value(); }
   // RawIOBase.close (flush, mark closed), then the io reference is given back once.
   void close() override {
     if (closed()) return;
+    mark_closed();
     release();
   }
   // SocketIO has no read1 and no peek (AttributeError).
