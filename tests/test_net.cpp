@@ -32,6 +32,7 @@ using pysock::socketpair;   // not ::socketpair
 using namespace std::chrono_literals;
 using pysock_test::bytes_of;
 using pysock_test::python_command;
+using pysock_test::raised_errno;
 using pysock_test::run_command;
 using pysock_test::tcp_pair;
 using pysock_test::unix_pair;
@@ -264,12 +265,10 @@ TEST_F(Net, SourceAddressPortZeroLetsTheOsChoose) {
 TEST_F(Net, SourceAddressInUseIsTheAttemptsError) {
   auto server = create_server(inet_address{"127.0.0.1", 0});
   auto taken = create_server(inet_address{"127.0.0.1", 0});
-  try {
-    create_connection(server.getsockname(), use_default_timeout, taken.getsockname());
-    FAIL() << "bound to a port in use";
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EADDRINUSE);
-  }
+  EXPECT_EQ(raised_errno([&] {
+              create_connection(server.getsockname(), use_default_timeout, taken.getsockname());
+            }),
+            EADDRINUSE);
 }
 
 TEST_F(Net, NonOsErrorPropagatesAndTheSocketIsClosed) {
@@ -690,12 +689,8 @@ TEST_F(Net, FromfdOfANonSocketIsNotASocket) {
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   const owned_fd read_end(fds[0]), write_end(fds[1]);
-  try {
-    fromfd(read_end.get(), family::inet, sock_type::stream);
-    FAIL() << "a pipe became a socket";
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), ENOTSOCK);
-  }
+  EXPECT_EQ(raised_errno([&] { fromfd(read_end.get(), family::inet, sock_type::stream); }),
+            ENOTSOCK);
 }
 
 TEST_F(Net, FromfdOfAClosedFdIsEbadf) {
@@ -703,12 +698,7 @@ TEST_F(Net, FromfdOfAClosedFdIsEbadf) {
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   ::close(fds[0]);
   ::close(fds[1]);
-  try {
-    fromfd(fds[0], family::inet, sock_type::stream);
-    FAIL() << "no exception";
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&] { fromfd(fds[0], family::inet, sock_type::stream); }), EBADF);
 }
 
 // ---- 5.6 getfqdn ----------------------------------------------------------------------------
@@ -1266,12 +1256,7 @@ TEST_F(SendfileThreaded, PipeTakesTheFallback) {
 TEST_F(Sendfile, PipeWithAnOffsetCannotSeek) {
   auto pipe = make_pipe();
   auto [client, server] = tcp_pair();
-  try {
-    client.sendfile(pipe.read_end.get(), 10);
-    FAIL() << "no exception";
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), ESPIPE);
-  }
+  EXPECT_EQ(raised_errno([&] { client.sendfile(pipe.read_end.get(), 10); }), ESPIPE);
 }
 
 TEST_F(Sendfile, StreamCheckIsABitTestAsInPython) {
@@ -1290,12 +1275,7 @@ TEST_F(Sendfile, ClosedFileIsEbadf) {
   auto [client, server] = tcp_pair();
   const int closed = file_.get();
   file_.reset();
-  try {
-    client.sendfile(closed);
-    FAIL() << "no exception";
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EBADF);
-  }
+  EXPECT_EQ(raised_errno([&] { client.sendfile(closed); }), EBADF);
 }
 
 TEST_F(Sendfile, GonePeerIsBrokenPipeNotSigpipe) {
