@@ -1256,7 +1256,8 @@ TEST_F(SendfileThreaded, PipeTakesTheFallback) {
 TEST_F(Sendfile, PipeWithAnOffsetCannotSeek) {
   auto pipe = make_pipe();
   auto [client, server] = tcp_pair();
-  EXPECT_EQ(raised_errno([&] { client.sendfile(pipe.read_end.get(), 10); }), ESPIPE);
+  EXPECT_EQ(raised_errno([&, &client = client] { client.sendfile(pipe.read_end.get(), 10); }),
+            ESPIPE);
 }
 
 TEST_F(Sendfile, StreamCheckIsABitTestAsInPython) {
@@ -1275,7 +1276,7 @@ TEST_F(Sendfile, ClosedFileIsEbadf) {
   auto [client, server] = tcp_pair();
   const int closed = file_.get();
   file_.reset();
-  EXPECT_EQ(raised_errno([&] { client.sendfile(closed); }), EBADF);
+  EXPECT_EQ(raised_errno([&, &client = client] { client.sendfile(closed); }), EBADF);
 }
 
 TEST_F(Sendfile, GonePeerIsBrokenPipeNotSigpipe) {
