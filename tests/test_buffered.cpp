@@ -119,6 +119,31 @@ TEST(BufferedReader, ALongLineGivesItsMemoryBack) {
   EXPECT_GT(holding, after + (32 << 10)) << "RSS " << holding << " KiB -> " << after << " KiB";
 }
 
+// test_io's test_readinto1: buffered bytes first without a raw read; then at most one raw read,
+// straight into the caller's buffer when it is larger than the reader's.
+TEST(BufferedReader, Readinto1Vector) {
+  auto raw = raw_of({"abc", "de", "fgh", "jkl"});
+  buffered_reader r(raw, 10);
+  std::string b(2, '\0');
+  auto into = [&b] { return std::as_writable_bytes(std::span(b.data(), b.size())); };
+  EXPECT_EQ(r.peek(3), "abc");
+  EXPECT_EQ(raw->read_sizes.size(), 1u);
+  EXPECT_EQ(r.readinto1(into()), 2u);
+  EXPECT_EQ(b, "ab");
+  EXPECT_EQ(r.readinto1(into()), 1u);
+  EXPECT_EQ(b.substr(0, 1), "c");
+  EXPECT_EQ(raw->read_sizes.size(), 1u);
+  EXPECT_EQ(r.readinto1(into()), 2u);
+  EXPECT_EQ(b, "de");
+  EXPECT_EQ(raw->read_sizes.size(), 2u);
+  b.assign(20, '\0');
+  EXPECT_EQ(r.peek(3), "fgh");
+  EXPECT_EQ(raw->read_sizes.size(), 3u);
+  EXPECT_EQ(r.readinto1(into()), 6u);
+  EXPECT_EQ(b.substr(0, 6), "fghjkl");
+  EXPECT_EQ(raw->read_sizes.size(), 4u);
+}
+
 TEST(BufferedReader, ReadlinesHint) {
   buffered_reader r(raw_of({"abc\nd\nef"}));
   EXPECT_EQ(r.readlines(5), (std::vector<std::string>{"abc\n", "d\n"}));

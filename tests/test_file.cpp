@@ -25,6 +25,32 @@ TEST(File, BehavesAsThePythonObjectOfEachMode) {
   EXPECT_THROW(pair.name(), pysock::io::attribute_error);
 }
 
+// readinto1 exists where Python has it: BufferedReader and BufferedRWPair. BufferedWriter's
+// inherited one fails on read1; SocketIO and TextIOWrapper have none.
+TEST(File, Readinto1ByMode) {
+  auto [a, b] = pysock_test::unix_pair();
+  std::string buffer(5, '\0');
+  const auto into = std::as_writable_bytes(std::span(buffer.data(), buffer.size()));
+  b.sendall("abc");
+  auto reader = a.makefile("rb");
+  EXPECT_EQ(reader.readinto1(into), 3u);
+  EXPECT_EQ(buffer.substr(0, 3), "abc");
+  reader.close();
+  EXPECT_THROW(reader.readinto1(into), pysock::value_error);  // "readinto of closed file"
+  b.sendall("xy");
+  auto pair = a.makefile("rwb");
+  EXPECT_EQ(pair.readinto1(into), 2u);
+  EXPECT_EQ(buffer.substr(0, 2), "xy");
+  auto writer = a.makefile("wb");
+  EXPECT_THROW(writer.readinto1(into), pysock::unsupported_operation);
+  writer.close();
+  EXPECT_THROW(writer.readinto1(into), pysock::unsupported_operation);  // still read1's error
+  EXPECT_THROW(a.makefile("rb", {.buffering = 0}).readinto1(into), pysock::io::attribute_error);
+  EXPECT_THROW(a.makefile("r").readinto1(into), pysock::io::attribute_error);
+  b.close();
+  EXPECT_EQ(pair.readinto1(into), 0u);  // EOF
+}
+
 TEST(File, LinesRangeAndViews) {
   auto [a, b] = pysock_test::unix_pair();
   b.sendall("one\ntwo\nthree\nfour");

@@ -100,6 +100,24 @@ TEST(TextIOWrapper, ReadingByNewlineMode) {
   }
 }
 
+// C reads only when its decoded text is empty, not when it is all used: readline(0) after a read
+// that used everything returns "" without reading; on a fresh file it reads one chunk first.
+TEST(TextIOWrapper, ReadlineZeroReadsOnlyWhenNothingWasDecoded) {
+  auto raw = std::make_shared<mock_raw>(std::vector<opt>{"abc", "def\n"});
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8");
+  EXPECT_EQ(t.read(3), opt("abc"));
+  EXPECT_EQ(raw->read_sizes.size(), 1u);
+  EXPECT_EQ(t.readline(0), "");
+  EXPECT_EQ(raw->read_sizes.size(), 1u);
+  EXPECT_EQ(t.readline(), "def\n");
+  EXPECT_EQ(raw->read_sizes.size(), 2u);
+
+  auto fresh_raw = std::make_shared<mock_raw>(std::vector<opt>{"abc"});
+  text_io_wrapper fresh(std::make_unique<pysock::io::buffered_reader>(fresh_raw), "utf-8");
+  EXPECT_EQ(fresh.readline(0), "");
+  EXPECT_EQ(fresh_raw->read_sizes.size(), 1u);
+}
+
 TEST(TextIOWrapper, NewlineCrVectorWithNul) {
   text_io_wrapper t(reader_of(std::string("AAA\nBB\0B\nCCC\rDDD\rEEE\r\nFFF\r\nGGG", 30)), "utf-8",
                     {}, "\r");

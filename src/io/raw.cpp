@@ -19,6 +19,9 @@ std::string io_base::peek(std::ptrdiff_t) {
 std::optional<std::size_t> io_base::readinto(std::span<std::byte>) {
   throw unsupported_operation("read");
 }
+std::optional<std::size_t> io_base::readinto1(std::span<std::byte>) {
+  no_attribute("readinto1");
+}
 std::optional<std::size_t> io_base::write(std::string_view) {
   throw unsupported_operation("write");
 }

@@ -355,7 +355,9 @@ bool text_io_wrapper::readline_gathering(std::string& line, std::ptrdiff_t limit
   line.clear();             // set aside so far
   std::size_t chunked = 0;  // its length in code points
   for (;;) {
-    while (decoded_pos_ == decoded_.size()) {
+    // C reads when its decoded text is empty, not when it is all used: readline(0) after a
+    // read(n) that used up the decoded text returns "" without reading.
+    while (decoded_.empty()) {
       check_readable_text();
       if (!read_chunk(0)) {
         decoded_.clear();
@@ -380,17 +382,17 @@ bool text_io_wrapper::readline_gathering(std::string& line, std::ptrdiff_t limit
     line += rest.substr(0, take);
     decoded_pos_ += take;
     if (end > 0) return !line.empty();
-    if (take < rest.size()) {
-      // A held-back '\r' of a possible "\r\n": keep it in front of the next chunk.
-      std::string held(rest.substr(take));
-      if (!read_chunk(0)) {
-        decoded_.clear();
-        decoded_pos_ = 0;
-        line += held;
-        return !line.empty();
-      }
-      decoded_.insert(0, held);
+    // No line end: the decoded text is used up (C drops it), but for a held-back '\r' of a
+    // possible "\r\n", which goes in front of the next chunk.
+    std::string held(rest.substr(take));
+    decoded_.clear();
+    decoded_pos_ = 0;
+    if (held.empty()) continue;
+    if (!read_chunk(0)) {
+      line += held;
+      return !line.empty();
     }
+    decoded_.insert(0, held);
   }
 }
 

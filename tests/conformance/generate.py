@@ -38,7 +38,7 @@ TIMEOUTS = [0.02, 0.03, 0.05]
 TEXT_CHUNK = 8192  # C TextIOWrapper reads read1(8192): text splits happen at this boundary
 ATTRIBUTES = ["mode", "name", "encoding", "errors", "newlines", "line_buffering", "closed",
               "readable", "writable", "seekable"]
-READING_OPS = {"read", "read1", "peek", "readinto", "readline", "readlines"}
+READING_OPS = {"read", "read1", "peek", "readinto", "readinto1", "readline", "readlines"}
 
 TEXT_PIECES = ["abc", "hello world", "x", " ", "\n", "\n", "\r\n", "\r\n", "\r", "é", "€",
                "日本語", "ж", "😀", "\x00", "ü", "ab\r", "\r\r\n", "\n\r", "ÿ", "\t"]
@@ -137,12 +137,13 @@ class Generator:
         ]
         if binary:
             ops += [(6, ["read1", self.size()]), (2, ["read1"]), (6, ["peek", self.size()]),
-                    (2, ["peek"]), (6, ["readinto", rng.choice([0, 1, 2, 3, 5, 8, 64])])]
+                    (2, ["peek"]), (6, ["readinto", rng.choice([0, 1, 2, 3, 5, 8, 64])]),
+                    (4, ["readinto1", rng.choice([0, 1, 2, 5, 64, 20000])])]
             if raw:
                 ops += [(4, ["read", rng.choice([1, 2, 3])]), (2, ["readline", None])]
         else:
             ops += [(1, ["readline", None]), (1, ["read1", 1]), (1, ["peek", 1]),
-                    (1, ["readinto", 2])]
+                    (1, ["readinto", 2]), (1, ["readinto1", 2])]
         return self.pick(*ops)
 
     def write_data(self, binary):

@@ -358,9 +358,10 @@ struct scenario {
       if (none) type_error("None");
       return value(file.peek(arg ? size_of(*arg) : 0));
     }
-    if (name == "readinto") {
+    if (name == "readinto" || name == "readinto1") {
       std::string buf(std::size_t(size_of(*arg)), '\0');
-      auto n = file.readinto(std::as_writable_bytes(std::span(buf.data(), buf.size())));
+      const auto span = std::as_writable_bytes(std::span(buf.data(), buf.size()));
+      auto n = name == "readinto" ? file.readinto(span) : file.readinto1(span);
       return n ? quote(base64(buf.substr(0, *n))) : "null";
     }
     if (name == "readline") {

@@ -158,6 +158,11 @@ class Scenario:
         count = self.file.readinto(buffer)
         return None if count is None else bytes(buffer[:count])
 
+    def op_readinto1(self, size):
+        buffer = bytearray(size)
+        count = self.file.readinto1(buffer)
+        return None if count is None else bytes(buffer[:count])
+
     def op_write(self, item):
         return self.file.write(self.data(item))
 

@@ -76,7 +76,7 @@ class buffered_reader final : public buffered_base, public lending_reader {
   std::string peek(std::ptrdiff_t n = 0) override;
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override;
   // Like readinto, but at most one raw read, and none once some bytes were copied.
-  std::optional<std::size_t> readinto1(std::span<std::byte> buffer);
+  std::optional<std::size_t> readinto1(std::span<std::byte> buffer) override;
   std::string readline(std::ptrdiff_t limit = -1) override;
   bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override {
     line.assign(readline_view(limit));
@@ -180,6 +180,10 @@ class buffered_writer final : public buffered_base {
     return write_bytes(std::as_bytes(std::span(data.data(), data.size())));
   }
   std::size_t write_bytes(std::span<const std::byte> data);
+  // BufferedIOBase.readinto1 calls read1, which a writer does not have (even once closed).
+  std::optional<std::size_t> readinto1(std::span<std::byte>) override {
+    throw unsupported_operation("read1");
+  }
   // Sends everything buffered; blocking_io_error (characters_written 0) when it cannot.
   void flush() override;
   bool writable() const override { return raw_->writable(); }
@@ -215,6 +219,9 @@ class buffered_rw_pair final : public io_base {
   std::string peek(std::ptrdiff_t n = 0) override { return reader_.peek(n); }
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override {
     return reader_.readinto(buffer);
+  }
+  std::optional<std::size_t> readinto1(std::span<std::byte> buffer) override {
+    return reader_.readinto1(buffer);
   }
   // IOBase.readline over peek (the pair has no readline of its own).
   std::string readline(std::ptrdiff_t limit = -1) override;

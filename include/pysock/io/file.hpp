@@ -42,6 +42,9 @@ class file {
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) {
     return get().readinto(buffer);
   }
+  std::optional<std::size_t> readinto1(std::span<std::byte> buffer) {
+    return get().readinto1(buffer);
+  }
   std::string readline(std::ptrdiff_t limit = -1) { return get().readline(limit); }
   // Beyond Python: readline(limit) into `line`, reusing its capacity; false at EOF.
   bool readline_into(std::string& line, std::ptrdiff_t limit = -1) {

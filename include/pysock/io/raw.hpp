@@ -119,6 +119,9 @@ class io_base {
   virtual std::string peek(std::ptrdiff_t n = 0);
   // readinto(buffer): bytes stored; nullopt when a non-blocking read would block.
   virtual std::optional<std::size_t> readinto(std::span<std::byte> buffer);
+  // readinto1(buffer): readinto with at most one raw read. Only the buffered classes have it
+  // (AttributeError elsewhere, as for IOBase, RawIOBase and TextIOWrapper).
+  virtual std::optional<std::size_t> readinto1(std::span<std::byte> buffer);
   // readline(limit): up to and including '\n' (text: the newline mode's line end).
   virtual std::string readline(std::ptrdiff_t limit = -1);
   // Beyond Python: readline(limit) into `line`, replacing its contents and reusing its capacity
