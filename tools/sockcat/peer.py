@@ -9,11 +9,13 @@ last on stdout as one JSON line. Every blocking call is bounded by a timeout.
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import socket
 import struct
 import sys
+import termios
 import time
 
 TIMEOUT = 60.0
@@ -81,14 +83,26 @@ def role_reset(sock, _arg):
     return {}
 
 
-def role_reset_after_fin(sock, _arg):
-    """Stops reading until the client's send blocks, half-closes (the client sees EOF while its
-    send is blocked), then resets: the client, in CLOSE_WAIT, gets EPIPE from that send."""
-    sock.recv(1 << 16)
-    time.sleep(0.5)
+def wait_until_the_client_blocks(sock):
+    """Returns once the bytes queued for us stop growing: the client's send waits for room."""
+    deadline = time.monotonic() + TIMEOUT
+    queued, before = 0, -1
+    while queued == 0 or queued != before:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the client's send never blocked")
+        time.sleep(0.3)
+        before = queued
+        queued = struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
+
+
+def role_close_after_half_close(sock, _arg):
+    """Never reads: once the client's send is blocked, half-closes (the client sees EOF while
+    its send is blocked), then closes: that send gets EPIPE. Meant for a Unix socket, where
+    nothing makes room in the client's buffer before the close."""
+    wait_until_the_client_blocks(sock)
     sock.shutdown(socket.SHUT_WR)
     time.sleep(0.3)
-    reset(sock)
+    sock.close()
     return {}
 
 

@@ -585,10 +585,14 @@ def test_no_sigpipe_peer_resets(env):
 
 @test
 def test_no_sigpipe_send_after_half_close(env):
-    # The peer half-closes while sockcat's send is blocked, then resets: the send gets EPIPE,
-    # the error that raises SIGPIPE without MSG_NOSIGNAL.
-    peer, port = env.serving_peer("reset_after_fin", "--small-window")
-    sockcat = env.run_sockcat("127.0.0.1", port, stdin="/dev/zero")
+    # The peer half-closes while sockcat's send is blocked, then closes: the send gets EPIPE,
+    # the error that raises SIGPIPE without MSG_NOSIGNAL. Over a Unix socket, whose send buffer
+    # only drains when the peer reads, and this peer never reads. Over TCP the segment carrying
+    # the FIN can make room (the kernel grows the send buffer on it): the blocked chunk then
+    # finishes, and sockcat rightly sends no more.
+    path = env.path("peer.sock")
+    peer, _ = env.serving_peer("close_after_half_close", "--family", "unix", "--path", path)
+    sockcat = env.run_sockcat("-U", path, stdin="/dev/zero")
     expect_sigpipe_not_ignored(sockcat)
     expect_clean_failure(sockcat, r"sockcat: send failed: \[Errno 32\] Broken pipe\n")
     expect_exit(peer, 0)
@@ -596,9 +600,11 @@ def test_no_sigpipe_send_after_half_close(env):
 
 @test
 def test_no_sigpipe_sendfile(env):
+    # sendfile(2) has no MSG_NOSIGNAL; the same peer as above.
     data = env.random_file(size=16 * MiB)
-    peer, port = env.serving_peer("reset_after_fin", "--small-window")
-    sockcat = env.run_sockcat("--send-file", data, "127.0.0.1", port)
+    path = env.path("peer.sock")
+    peer, _ = env.serving_peer("close_after_half_close", "--family", "unix", "--path", path)
+    sockcat = env.run_sockcat("--send-file", data, "-U", path)
     expect_clean_failure(sockcat, rf"sockcat: sendfile {re.escape(data)} failed: "
                                   r"\[Errno 32\] Broken pipe\n")
     expect_exit(peer, 0)
