@@ -278,6 +278,20 @@ TEST(BufferedRWPair, ReadlinesAndReadintoVectors) {
   EXPECT_EQ(pair.readinto(std::as_writable_bytes(std::span(b.data(), b.size()))), 2u);
 }
 
+// pysock reads ahead of C into a reserve; once close() reached the shared raw object through the
+// writer, those bytes are out of reach, as they are in the socket for C. The two bytes C's buffer
+// held are copied before the raw read raises, as in C.
+TEST(BufferedRWPair, ReadintoAfterCloseRaisesEvenWithBytesReadAhead) {
+  auto raw = raw_of({std::string(40, 'B')});
+  buffered_rw_pair pair(raw, raw, 3);
+  EXPECT_EQ(pair.read(16), opt(std::string(16, 'B')));
+  pair.close();
+  std::string b(5, '\0');
+  EXPECT_THROW(pair.readinto(std::as_writable_bytes(std::span(b.data(), b.size()))),
+               pysock::value_error);
+  EXPECT_EQ(b, std::string("BB\0\0\0", 5));
+}
+
 TEST(BufferedReader, ReadlineOverASocketPair) {
   using pysock::socket;
   auto [a, b] = pysock_test::unix_pair();

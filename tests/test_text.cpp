@@ -118,6 +118,25 @@ TEST(TextIOWrapper, ReadlineZeroReadsOnlyWhenNothingWasDecoded) {
   EXPECT_EQ(fresh_raw->read_sizes.size(), 1u);
 }
 
+// C keeps its used-up decoded text when a decode fails, unless readline had already let go of it
+// before reading: so readline(0) reads only after a failed readline.
+TEST(TextIOWrapper, ReadlineZeroAfterAFailedDecodeReadsOnlyIfReadlineFailed) {
+  for (bool readline_failed : {false, true}) {
+    auto raw = std::make_shared<mock_raw>(std::vector<opt>{"abc", "\xff\n", "def\n"});
+    text_io_wrapper t(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8");
+    EXPECT_EQ(t.read(3), opt("abc"));
+    if (readline_failed)
+      EXPECT_THROW(t.readline(), pysock::unicode_decode_error);
+    else
+      EXPECT_THROW(t.read(1), pysock::unicode_decode_error);
+    EXPECT_EQ(raw->read_sizes.size(), 2u);
+    EXPECT_EQ(t.readline(0), "");
+    EXPECT_EQ(raw->read_sizes.size(), readline_failed ? 3u : 2u) << readline_failed;
+    EXPECT_EQ(t.readline(), "def\n");
+    EXPECT_EQ(raw->read_sizes.size(), 3u);
+  }
+}
+
 TEST(TextIOWrapper, NewlineCrVectorWithNul) {
   text_io_wrapper t(reader_of(std::string("AAA\nBB\0B\nCCC\rDDD\rEEE\r\nFFF\r\nGGG", 30)), "utf-8",
                     {}, "\r");

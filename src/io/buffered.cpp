@@ -135,7 +135,9 @@ void buffered_reader::make_room(std::size_t room) {
 }
 
 std::optional<std::size_t> buffered_reader::raw_read(std::size_t size, char* external) {
-  if (std::size_t have = reserved()) {
+  // The reserve stands for bytes still in the socket: once the raw object is closed (an rw pair
+  // closes it through its writer) they are out of reach, and the read below raises as C's does.
+  if (std::size_t have = reserved(); have > 0 && !raw_->closed()) {
     std::size_t n = std::min(size, have);
     char* to = external ? external : buffer_.get() + end_;
     std::memmove(to, buffer_.get() + reserve_begin_, n);

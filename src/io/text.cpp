@@ -231,13 +231,7 @@ void text_io_wrapper::decode_into(std::string_view bytes, std::string& out, bool
 // decoded into decoded_; false at EOF.
 bool text_io_wrapper::read_chunk(std::size_t size_hint) {
   std::size_t size = std::max(chunk_size_, size_hint);
-  if (chunk_source_) {
-    std::string_view bytes = chunk_source_->read1_view(std::ptrdiff_t(size));
-    decoded_.clear();
-    decoded_pos_ = 0;
-    decode_into(bytes, decoded_, bytes.empty());
-    return !bytes.empty() || !decoded_.empty();
-  }
+  if (chunk_source_) return take_chunk(chunk_source_->read1_view(std::ptrdiff_t(size)));
   std::optional<std::string> bytes;
   if (has_read1_) {
     bytes = buffer_->read1(std::ptrdiff_t(size));
@@ -248,11 +242,18 @@ bool text_io_wrapper::read_chunk(std::size_t size_hint) {
           "underlying read() should have returned a bytes-like object, not 'NoneType'");
     }
   }
-  bool eof = bytes->empty();
-  decoded_.clear();
+  return take_chunk(*bytes);
+}
+
+// C replaces its decoded text only once decoding succeeded: after a decode error the old, used
+// up text stays, so readline(0) still answers "" without reading. Decoding into the spare
+// string and swapping keeps both allocations.
+bool text_io_wrapper::take_chunk(std::string_view bytes) {
+  spare_decoded_.clear();
+  decode_into(bytes, spare_decoded_, bytes.empty());
+  decoded_.swap(spare_decoded_);
   decoded_pos_ = 0;
-  decode_into(*bytes, decoded_, eof);
-  return !eof || !decoded_.empty();
+  return !bytes.empty() || !decoded_.empty();
 }
 
 // Up to n code points (all when n < 0) of the decoded text not yet returned.

@@ -99,6 +99,7 @@ class text_io_wrapper final : public io_base, public lending_reader {
 
  private:
   bool read_chunk(std::size_t size_hint);
+  bool take_chunk(std::string_view bytes);
   std::string take_decoded(std::ptrdiff_t n);
   void decode_into(std::string_view bytes, std::string& out, bool final);
   void write_pending() {
@@ -129,7 +130,8 @@ class text_io_wrapper final : public io_base, public lending_reader {
   std::unique_ptr<incremental_encoder> encoder_;
   std::string decoded_;  // decoded text not yet returned starts at decoded_pos_
   std::size_t decoded_pos_ = 0;
-  std::string pending_;  // encoded text not yet written to the buffer
+  std::string spare_decoded_;  // where the next chunk is decoded before it replaces decoded_
+  std::string pending_;        // encoded text not yet written to the buffer
   std::size_t chunk_size_ = 8192;
   buffer_borrower* borrower_ = nullptr;
 };
