@@ -49,6 +49,14 @@ void close_after_flush(Flush&& flush, Close&& close) {
   if (flush_error) std::rethrow_exception(flush_error);
 }
 
+// realloc out of line: inlined, GCC 12 takes resize_buffer's offsets, computed before the call,
+// for uses of the old block after it (a -Wuse-after-free false positive).
+[[gnu::noinline]] char* reallocate(char* block, std::size_t size) {
+  auto* resized = static_cast<char*>(std::realloc(block, size));
+  if (!resized) throw std::bad_alloc();
+  return resized;
+}
+
 }  // namespace
 
 // --- buffered_base ---------------------------------------------------------------------------
@@ -85,7 +93,7 @@ buffered_reader::~buffered_reader() {
 
 void buffered_reader::after_close() noexcept {
   reclaim();
-  base_ = pos_ = end_ = reserve_begin_ = reserve_end_ = 0;
+  base_ = pos_ = end_ = reserve_begin_ = reserve_end_ = nullptr;
   buffer_.reset();
   capacity_ = 0;
 }
@@ -96,25 +104,30 @@ void buffered_reader::check_open(const char* message) {
 }
 
 void buffered_reader::reset() noexcept {
-  if (reserved() == 0) reserve_begin_ = reserve_end_ = 0;
+  if (reserved() == 0) reserve_begin_ = reserve_end_ = buffer_.get();
   base_ = pos_ = end_ = reserve_begin_;
 }
 
 // Moves everything from min(base_, pos_) on to the front of the buffer.
 void buffered_reader::move_data_to_front() noexcept {
-  std::size_t from = std::min(base_, pos_);
-  if (from == 0) return;
-  if (reserve_end_ > from) std::memmove(buffer_.get(), buffer_.get() + from, reserve_end_ - from);
-  for (auto* offset : {&base_, &pos_, &end_, &reserve_begin_, &reserve_end_})
-    *offset -= from;
+  char* from = std::min(base_, pos_);
+  std::size_t shift = offset_of(from);
+  if (shift == 0) return;
+  std::memmove(buffer_.get(), from, std::size_t(reserve_end_ - from));
+  for (char** position : positions())
+    *position -= shift;
 }
 
 void buffered_reader::resize_buffer(std::size_t capacity) {
-  auto* resized = static_cast<char*>(std::realloc(buffer_.get(), capacity));
-  if (!resized) throw std::bad_alloc();
+  auto moved = positions();
+  std::array<std::size_t, moved.size()> offsets;
+  std::ranges::transform(moved, offsets.begin(), [this](char** p) { return offset_of(*p); });
+  char* resized = reallocate(buffer_.get(), capacity);
   (void)buffer_.release();
   buffer_.reset(resized);
   capacity_ = capacity;
+  for (std::size_t i = 0; i < moved.size(); ++i)
+    *moved[i] = resized + offsets[i];
 }
 
 // Compacting only while the held bytes fill less than half of the buffer, and doubling
@@ -122,10 +135,10 @@ void buffered_reader::resize_buffer(std::size_t capacity) {
 // reader needs (left by a huge line) shrinks back, so one huge line does not pin its memory;
 // up to keep_capacity stays, so a stream of long lines does not page-fault a new buffer for each.
 void buffered_reader::make_room(std::size_t room) {
-  const std::size_t used = reserve_end_ - std::min(base_, pos_);
+  const std::size_t used = std::size_t(reserve_end_ - std::min(base_, pos_));
   const std::size_t normal = std::max({used + room, buffer_size_, max_read_ahead});
   const bool oversized = capacity_ > std::max(4 * normal, keep_capacity);
-  if (capacity_ - reserve_end_ >= room && !oversized) return;
+  if (capacity_ - offset_of(reserve_end_) >= room && !oversized) return;
   move_data_to_front();
   if (oversized) {
     resize_buffer(normal);
@@ -139,15 +152,13 @@ std::optional<std::size_t> buffered_reader::raw_read(std::size_t size, char* ext
   // closes it through its writer) they are out of reach, and the read below raises as C's does.
   if (std::size_t have = reserved(); have > 0 && !raw_->closed()) {
     std::size_t n = std::min(size, have);
-    char* to = external ? external : buffer_.get() + end_;
-    std::memmove(to, buffer_.get() + reserve_begin_, n);
+    std::memmove(external ? external : end_, reserve_begin_, n);
     reserve_begin_ += n;
     return n;
   }
   std::size_t ask = external ? size : std::max(size, read_ahead_);
   if (!external) make_room(ask);
-  char* to = external ? external : buffer_.get() + end_;
-  auto got = raw_->readinto(writable_span(to, ask));
+  auto got = raw_->readinto(writable_span(external ? external : end_, ask));
   if (!got) return got;
   if (*got > ask) throw os_error("raw readinto() returned invalid length");
   if (!external && *got == ask && read_ahead_ < max_read_ahead) read_ahead_ *= 2;
@@ -176,7 +187,7 @@ std::optional<std::string> buffered_reader::read(std::ptrdiff_t n) {
 
 std::optional<std::string> buffered_reader::read_all() {
   std::string data(take(buffered()));
-  data.append(buffer_.get() + reserve_begin_, reserved());
+  data.append(reserve_begin_, reserved());
   reserve_begin_ = reserve_end_;
   reset();
   auto rest = raw_->readall();
@@ -206,8 +217,8 @@ std::optional<std::string> buffered_reader::read_generic(std::size_t n) {
     remaining -= *got;
   }
   try {
-    while (remaining > 0 && end_ - base_ < buffer_size_) {
-      auto got = fill(buffer_size_ - (end_ - base_));
+    while (remaining > 0 && std::size_t(end_ - base_) < buffer_size_) {
+      auto got = fill(buffer_size_ - std::size_t(end_ - base_));
       if (!got || *got == 0) return finish(got);
       std::size_t part = std::min(*got, remaining);
       out += take(part);
@@ -238,10 +249,10 @@ std::string_view buffered_reader::read1_view(std::ptrdiff_t n) {
 
 std::string_view buffered_reader::peek_view() {
   check_open("peek of closed file");
-  if (buffered() > 0) return {buffer_.get() + pos_, buffered()};
+  if (buffered() > 0) return {pos_, buffered()};
   reset();
   fill(buffer_size_);
-  return {buffer_.get() + pos_, buffered()};
+  return {pos_, buffered()};
 }
 
 std::string_view buffered_reader::lend(buffer_borrower& borrower) {
@@ -272,7 +283,7 @@ std::optional<std::size_t> buffered_reader::readinto_generic(std::span<std::byte
                                                              bool once) {
   check_open("readinto of closed file");
   std::size_t written = std::min(buffered(), buffer.size());
-  std::memcpy(buffer.data(), buffer_.get() + pos_, written);
+  std::memcpy(buffer.data(), pos_, written);
   pos_ += written;
   if (written == buffer.size()) return written;
   reset();
@@ -282,7 +293,7 @@ std::optional<std::size_t> buffered_reader::readinto_generic(std::span<std::byte
     if (remaining > buffer_size_) {
       got = raw_read(remaining, reinterpret_cast<char*>(buffer.data() + written));
     } else if (!(once && written > 0)) {
-      got = fill(buffer_size_ - (end_ - base_));
+      got = fill(buffer_size_ - std::size_t(end_ - base_));
       if (got && *got > 0) {
         std::size_t part = std::min(*got, remaining);
         std::memcpy(buffer.data() + written, take(part).data(), part);
@@ -309,20 +320,20 @@ std::string buffered_reader::readline(std::ptrdiff_t limit) {
 std::string_view buffered_reader::readline_refilling(std::ptrdiff_t limit) {
   check_open("readline of closed file");
   std::size_t max = limit < 0 ? std::size_t(-1) : std::size_t(limit);
-  std::size_t scanned = pos_;
+  const char* scanned = pos_;
   for (;;) {
-    std::size_t stop = end_ - pos_ > max ? pos_ + max : end_;
+    const char* stop = buffered() > max ? pos_ + max : end_;
     if (auto* nl =
-            static_cast<const char*>(std::memchr(buffer_.get() + scanned, '\n', stop - scanned))) {
-      return take(std::size_t(nl - (buffer_.get() + pos_)) + 1);
+            static_cast<const char*>(std::memchr(scanned, '\n', std::size_t(stop - scanned)))) {
+      return take(std::size_t(nl + 1 - pos_));
     }
-    if (stop - pos_ == max) return take(max);
+    if (std::size_t(stop - pos_) == max) return take(max);
     // C resets its buffer here (the partial line moves to its list of chunks); the line stays
     // in place and one more buffer-sized chunk is read after it.
     base_ = pos_;
     std::optional<std::size_t> got;
     try {
-      got = fill(buffer_size_);  // may move the buffer: offsets stay valid, pointers do not
+      got = fill(buffer_size_);  // may move the buffer, and the positions with it
       scanned = end_ - (got ? *got : 0);
     } catch (...) {
       reset();  // the partial line is lost, as in CPython

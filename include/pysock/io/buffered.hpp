@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -92,8 +93,8 @@ class buffered_reader final : public buffered_base, public lending_reader {
     // path, which needs no closed check either: buffered data is readable after close).
     if (!borrower_ && buffered() > 0) {
       std::size_t n = limit < 0 ? buffered() : std::min(buffered(), std::size_t(limit));
-      if (auto* nl = static_cast<const char*>(std::memchr(buffer_.get() + pos_, '\n', n))) {
-        return take(std::size_t(nl - (buffer_.get() + pos_)) + 1);
+      if (auto* nl = static_cast<const char*>(std::memchr(pos_, '\n', n))) {
+        return take(std::size_t(nl + 1 - pos_));
       }
     }
     return readline_refilling(limit);
@@ -108,7 +109,7 @@ class buffered_reader final : public buffered_base, public lending_reader {
   void consume(std::size_t n) noexcept override { pos_ += n; }
   void reclaim() noexcept override;
   // Number of bytes buffered (read but not yet returned).
-  std::size_t buffered() const noexcept { return end_ - pos_; }
+  std::size_t buffered() const noexcept { return std::size_t(end_ - pos_); }
 
  protected:
   std::string_view class_name() const override { return "BufferedReader"; }
@@ -119,7 +120,7 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // nothing left in the buffer → value_error(message)).
   void check_open(const char* message);
   std::string_view take(std::size_t n) noexcept {
-    std::string_view taken(buffer_.get() + pos_, n);
+    std::string_view taken(pos_, n);
     pos_ += n;
     return taken;
   }
@@ -127,7 +128,7 @@ class buffered_reader final : public buffered_base, public lending_reader {
   std::string_view readline_refilling(std::ptrdiff_t limit);
   // C's _bufferedreader_reset_buf: the visible buffer restarts empty (the reserve is kept).
   void reset() noexcept;
-  std::size_t reserved() const noexcept { return reserve_end_ - reserve_begin_; }
+  std::size_t reserved() const noexcept { return std::size_t(reserve_end_ - reserve_begin_); }
   // What CPython's raw.readinto(size) would do, into `external` or else into the buffer at end_;
   // the count, or nullopt when it would block. Served from the reserve when it has data.
   std::optional<std::size_t> raw_read(std::size_t size, char* external);
@@ -137,13 +138,22 @@ class buffered_reader final : public buffered_base, public lending_reader {
   void make_room(std::size_t room);
   void move_data_to_front() noexcept;
   void resize_buffer(std::size_t capacity);
+  std::size_t offset_of(const char* position) const noexcept {
+    return std::size_t(position - buffer_.get());
+  }
+  std::array<char**, 5> positions() noexcept {
+    return {&base_, &pos_, &end_, &reserve_begin_, &reserve_end_};
+  }
   std::optional<std::string> read_all();
   std::optional<std::string> read_generic(std::size_t n);
   std::optional<std::size_t> readinto_generic(std::span<std::byte> buffer, bool once);
 
-  // buffer_ holds [base_ ≤ pos_ ≤ end_ ≤ reserve_begin_ ≤ reserve_end_ ≤ capacity_]: the visible
-  // data is [pos_, end_), base_ is where C's buffer starts (its refill sizes count from there),
-  // and [reserve_begin_, reserve_end_) is read ahead of CPython.
+  // Positions in buffer_, [base_ ≤ pos_ ≤ end_ ≤ reserve_begin_ ≤ reserve_end_ ≤ capacity_]: the
+  // visible data is [pos_, end_), base_ is where C's buffer starts (its refill sizes count from
+  // there), and [reserve_begin_, reserve_end_) is read ahead of CPython. Pointers rather than
+  // offsets: a line then costs one memchr and one store, without address arithmetic on the
+  // dependency from one line to the next (about 1 ns a line, a sixth of a 16-byte line's time).
+  // Only resize_buffer and move_data_to_front move the data, and they move these along.
   struct free_memory {
     void operator()(char* p) const noexcept { std::free(p); }
   };
@@ -151,11 +161,11 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // copied, and their pages are not touched again.
   std::unique_ptr<char, free_memory> buffer_;
   std::size_t capacity_ = 0;
-  std::size_t base_ = 0;
-  std::size_t pos_ = 0;
-  std::size_t end_ = 0;
-  std::size_t reserve_begin_ = 0;
-  std::size_t reserve_end_ = 0;
+  char* base_ = nullptr;
+  char* pos_ = nullptr;
+  char* end_ = nullptr;
+  char* reserve_begin_ = nullptr;
+  char* reserve_end_ = nullptr;
   std::size_t read_ahead_;  // what one refill asks the raw stream for (grows; see buffered.cpp)
   buffer_borrower* borrower_ = nullptr;
 };
