@@ -194,6 +194,31 @@ TEST(TextIOWrapper, WritingByNewlineMode) {
   }
 }
 
+// `closed` comes from the raw object under pysock's own layers (C's fast check), and from the
+// buffer itself when it is somebody else's io_base.
+TEST(TextIOWrapper, ClosedFollowsTheRawObjectOrAForeignBuffer) {
+  auto raw = std::make_shared<mock_raw>();
+  text_io_wrapper over_buffered(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8");
+  EXPECT_FALSE(over_buffered.closed());
+  raw->close();
+  EXPECT_TRUE(over_buffered.closed());
+
+  struct foreign_buffer final : pysock::io::io_base {
+    bool is_closed = false;
+    void close() override { is_closed = true; }
+    bool closed() const override { return is_closed; }
+    bool readable() const override { return true; }
+    std::string_view class_name() const override { return "ForeignIO"; }
+  };
+  auto foreign = std::make_unique<foreign_buffer>();
+  auto* buffer = foreign.get();
+  text_io_wrapper over_foreign(std::move(foreign), "utf-8");
+  EXPECT_FALSE(over_foreign.closed());
+  buffer->is_closed = true;
+  EXPECT_TRUE(over_foreign.closed());
+  EXPECT_THROW(over_foreign.readline(), pysock::value_error);
+}
+
 TEST(TextIOWrapper, LineBufferingAndWriteThrough) {
   auto raw = std::make_shared<mock_raw>();
   text_io_wrapper t(std::make_unique<pysock::io::buffered_writer>(raw, 1000), "utf-8", {}, {},

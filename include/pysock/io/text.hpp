@@ -64,7 +64,7 @@ class text_io_wrapper final : public io_base, public lending_reader {
   std::optional<std::size_t> write(std::string_view text) override;
   void flush() override;
   void close() override;
-  bool closed() const override { return closed_source_->closed(); }
+  bool closed() const override { return closed_raw_ ? closed_raw_->closed() : buffer_->closed(); }
   bool readable() const override { return buffer_->readable(); }
   bool writable() const override { return buffer_->writable(); }
   bool seekable() const override;
@@ -112,9 +112,9 @@ class text_io_wrapper final : public io_base, public lending_reader {
   void give_back_loan() noexcept;
 
   std::unique_ptr<io_base> buffer_;
-  // What answers `closed`: the raw object under a buffered buffer (C's fast CHECK_CLOSED), so a
-  // readline costs one virtual call for it, not one per layer.
-  const io_base* closed_source_;
+  // What answers `closed` when the buffer is pysock's own: the raw object (under a buffered
+  // buffer, C's fast CHECK_CLOSED), whose final closed() is a load, not a call per layer.
+  const raw_io* closed_raw_ = nullptr;
   std::string encoding_;
   std::string errors_;
   bool read_universal_, read_translate_, write_translate_;
