@@ -84,15 +84,15 @@ def role_reset(sock, _arg):
 
 
 def wait_until_the_client_blocks(sock):
-    """Returns once the bytes queued for us stop growing: the client's send waits for room."""
+    """Returns once the bytes queued for us have stopped growing for two samples in a row (a
+    loaded machine can pause the client for one): the client's send waits for room."""
     deadline = time.monotonic() + TIMEOUT
-    queued, before = 0, -1
-    while queued == 0 or queued != before:
+    samples = [-1]
+    while samples[-1] <= 0 or samples[-3:] != [samples[-1]] * 3:
         if time.monotonic() > deadline:
             raise TimeoutError("the client's send never blocked")
-        time.sleep(0.3)
-        before = queued
-        queued = struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
+        time.sleep(0.2)
+        samples.append(struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0])
 
 
 def role_close_after_half_close(sock, _arg):
