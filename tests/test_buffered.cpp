@@ -254,6 +254,22 @@ TEST(BufferedWriter, CloseStillClosesWhenFlushThrows) {
   EXPECT_THROW(w.write("x"), pysock::value_error);
 }
 
+// The refills behind the reserve: 64 KiB first, doubling while the raw stream fills them, up to
+// 128 KiB; a stream that returns less keeps the small size.
+TEST(BufferedReader, ReadAheadGrowsWhileReadsComeBackFullUpTo128KiB) {
+  auto streaming = raw_of({std::string(1 << 20, 'x')});  // cut to each request, always full
+  buffered_reader r(streaming);
+  for (std::size_t got = 0; got < (64 + 3 * 128) * 1024; got += 4096)  // through the buffer
+    ASSERT_EQ(r.read(4096), opt(std::string(4096, 'x')));
+  EXPECT_EQ(streaming->read_sizes,
+            (std::vector<std::size_t>{64 * 1024, 128 * 1024, 128 * 1024, 128 * 1024}));
+
+  auto quiet = raw_of({"a", "b", "c"});
+  buffered_reader q(quiet);
+  EXPECT_EQ(q.read(3), opt("abc"));
+  EXPECT_EQ(quiet->read_sizes, (std::vector<std::size_t>(3, 64 * 1024)));
+}
+
 TEST(BufferedRWPair, WriteKeepsBufferedReadData) {
   auto raw = raw_of({"foo\nbar\n"});
   buffered_rw_pair pair(raw, raw, 16);

@@ -9,7 +9,7 @@
 //
 // Read-ahead reserve: CPython's reader asks the socket for buffer_size bytes per refill (8 KiB by
 // default), and what each refill brought is observable (peek, read1). pysock makes every refill
-// into its buffer a single recv of at least 64 KiB (growing to 256 KiB while the peer streams)
+// into its buffer a single recv of at least 64 KiB (growing to 128 KiB while the peer streams)
 // and keeps the bytes CPython would not have
 // read yet apart, as a reserve that later "raw reads" are served from. Every result is the one
 // CPython gives when those bytes are already queued in the socket; the difference is only where
