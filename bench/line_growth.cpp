@@ -152,7 +152,7 @@ bool endless_line(std::size_t limit, std::size_t volume) {
   const std::size_t growth = pysock_test::peak_rss_kib(getpid()) - before;
   reader.close();  // the writer's next send fails and its thread ends
   // O(limit + buffer): the buffer holds the line so far (up to limit, plus one read-ahead of at
-  // most 128 KiB), the returned string another limit; doubling growth at most doubles the buffer.
+  // most 256 KiB), the returned string another limit; doubling growth at most doubles the buffer.
   const std::size_t bound = (4 * limit + 2 * mib) / kib;
   const bool ok = !reset || growth <= bound;
   std::printf(

@@ -255,19 +255,25 @@ TEST(BufferedWriter, CloseStillClosesWhenFlushThrows) {
 }
 
 // The refills behind the reserve: 64 KiB first, doubling while the raw stream fills them, up to
-// 128 KiB; a stream that returns less keeps the small size.
-TEST(BufferedReader, ReadAheadGrowsWhileReadsComeBackFullUpTo128KiB) {
-  auto streaming = raw_of({std::string(1 << 20, 'x')});  // cut to each request, always full
-  buffered_reader r(streaming);
-  for (std::size_t got = 0; got < (64 + 3 * 128) * 1024; got += 4096)  // through the buffer
-    ASSERT_EQ(r.read(4096), opt(std::string(4096, 'x')));
-  EXPECT_EQ(streaming->read_sizes,
-            (std::vector<std::size_t>{64 * 1024, 128 * 1024, 128 * 1024, 128 * 1024}));
+// its read_ahead_limit(); a stream that returns less keeps the small size.
+TEST(BufferedReader, ReadAheadGrowsWhileReadsComeBackFullUpToTheRawLimit) {
+  auto read_sizes = [](std::size_t limit) {
+    auto streaming = raw_of({std::string(1 << 20, 'x')});  // cut to each request, always full
+    streaming->read_ahead = limit;
+    buffered_reader r(streaming);
+    for (std::size_t got = 0; got < 704 * 1024; got += 4096)  // through the buffer
+      EXPECT_EQ(r.read(4096), opt(std::string(4096, 'x')));
+    return streaming->read_sizes;
+  };
+  constexpr std::size_t kib = 1024;
+  EXPECT_EQ(read_sizes(256 * kib),
+            (std::vector<std::size_t>{64 * kib, 128 * kib, 256 * kib, 256 * kib}));
+  EXPECT_EQ(read_sizes(64 * kib), (std::vector<std::size_t>(11, 64 * kib)));
 
   auto quiet = raw_of({"a", "b", "c"});
   buffered_reader q(quiet);
   EXPECT_EQ(q.read(3), opt("abc"));
-  EXPECT_EQ(quiet->read_sizes, (std::vector<std::size_t>(3, 64 * 1024)));
+  EXPECT_EQ(quiet->read_sizes, (std::vector<std::size_t>(3, 64 * kib)));
 }
 
 TEST(BufferedRWPair, WriteKeepsBufferedReadData) {

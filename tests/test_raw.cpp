@@ -116,6 +116,14 @@ TEST(SocketIO, CloseReleasesTheReferenceExactlyOnce) {
   EXPECT_EQ(a.fileno(), -1);  // the destructor of `second` released the last reference
 }
 
+// What a buffered reader on top may ask for per read (buffered.hpp, "Read-ahead reserve").
+TEST(SocketIO, ReadAheadLimitIs64KiBOnTcpAnd256KiBOtherwise) {
+  auto [tcp_a, tcp_b] = pysock_test::tcp_pair();
+  EXPECT_EQ(socket_io<socket>(tcp_a, "r").read_ahead_limit(), 64 * 1024u);
+  auto [unix_a, unix_b] = pysock_test::unix_pair();
+  EXPECT_EQ(socket_io<socket>(unix_a, "r").read_ahead_limit(), 256 * 1024u);
+}
+
 TEST(RawIOBase, ReadallAndReadValidation) {
   auto raw = std::make_shared<pysock_test::mock_raw>(std::vector<opt>{"a", std::nullopt, "b"});
   EXPECT_EQ(raw->readall(), opt("a"));  // data before a would-block is returned

@@ -15,13 +15,10 @@ namespace pysock::io {
 namespace {
 
 // A refill into the buffer asks the raw stream for at least this much (the reserve).
-// It starts at 64 KiB and doubles, up to 128 KiB, while recvs come back full: a peer streaming
-// faster than the reader gets large reads (fewer syscalls and wake-ups), a quiet connection keeps
-// the small buffer. 128 KiB, not more: over loopback TCP, 256 KiB recvs read lines of 80 bytes
-// and more 10-30% slower (the sender waits longer for room), while AF_UNIX gains nothing from
-// them (the W1 benchmark, 7-11 interleaved repeats per cell).
+// It starts at 64 KiB and doubles, up to the raw stream's read_ahead_limit(), while recvs come
+// back full: a peer streaming faster than the reader gets large reads (fewer syscalls and
+// wake-ups), a quiet connection keeps the small buffer.
 constexpr std::size_t initial_read_ahead = 64 * 1024;
-constexpr std::size_t max_read_ahead = 128 * 1024;
 constexpr std::size_t keep_capacity = 4 * 1024 * 1024;
 
 std::size_t checked_size(std::size_t buffer_size) {
@@ -81,7 +78,9 @@ void buffered_base::close() {
 // --- buffered_reader -------------------------------------------------------------------------
 
 buffered_reader::buffered_reader(std::shared_ptr<raw_io> raw, std::size_t buffer_size)
-    : buffered_base(std::move(raw), checked_size(buffer_size)), read_ahead_(initial_read_ahead) {
+    : buffered_base(std::move(raw), checked_size(buffer_size)),
+      max_read_ahead_(raw_->read_ahead_limit()),
+      read_ahead_(std::min(initial_read_ahead, max_read_ahead_)) {
   if (!raw_->readable()) throw unsupported_operation("File or stream is not readable.");
   make_room(std::max(buffer_size_, initial_read_ahead));
 }
@@ -138,7 +137,7 @@ void buffered_reader::resize_buffer(std::size_t capacity) {
 // up to keep_capacity stays, so a stream of long lines does not page-fault a new buffer for each.
 void buffered_reader::make_room(std::size_t room) {
   const std::size_t used = std::size_t(reserve_end_ - std::min(base_, pos_));
-  const std::size_t normal = std::max({used + room, buffer_size_, max_read_ahead});
+  const std::size_t normal = std::max({used + room, buffer_size_, max_read_ahead_});
   const bool oversized = capacity_ > std::max(4 * normal, keep_capacity);
   if (capacity_ - offset_of(reserve_end_) >= room && !oversized) return;
   move_data_to_front();
@@ -163,7 +162,7 @@ std::optional<std::size_t> buffered_reader::raw_read(std::size_t size, char* ext
   auto got = raw_->readinto(writable_span(external ? external : end_, ask));
   if (!got) return got;
   if (*got > ask) throw os_error("raw readinto() returned invalid length");
-  if (!external && *got == ask && read_ahead_ < max_read_ahead) read_ahead_ *= 2;
+  if (!external && *got == ask) read_ahead_ = std::min(2 * read_ahead_, max_read_ahead_);
   std::size_t n = std::min(*got, size);
   if (!external) {
     reserve_begin_ = end_ + n;

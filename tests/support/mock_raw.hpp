@@ -46,11 +46,13 @@ class mock_raw final : public pysock::io::raw_io {
   bool readable() const override { return true; }
   bool writable() const override { return writable_; }
   void close() override { mark_closed(); }
+  std::size_t read_ahead_limit() const noexcept override { return read_ahead; }
 
   std::vector<std::size_t> read_sizes;  // what each readinto asked for
   std::vector<std::size_t> returned;    // what each data-bearing readinto returned
   std::string written;
   std::optional<std::size_t> block_after;  // accept this many more bytes, then block
+  std::size_t read_ahead = 256 * 1024;     // what read_ahead_limit() reports
 
  protected:
   std::string_view class_name() const override { return "MockRawIO"; }

@@ -9,12 +9,12 @@
 //
 // Read-ahead reserve: CPython's reader asks the socket for buffer_size bytes per refill (8 KiB by
 // default), and what each refill brought is observable (peek, read1). pysock makes every refill
-// into its buffer a single recv of at least 64 KiB (growing to 128 KiB while the peer streams)
-// and keeps the bytes CPython would not have
-// read yet apart, as a reserve that later "raw reads" are served from. Every result is the one
-// CPython gives when those bytes are already queued in the socket; the difference is only where
-// unread bytes wait (in the reader instead of the kernel), which matters to code that also reads
-// the socket directly (see docs/differences.md).
+// into its buffer a single recv of at least 64 KiB (growing while the peer streams, up to the raw
+// stream's read_ahead_limit(): 64 KiB on TCP, 256 KiB otherwise) and keeps the bytes CPython
+// would not have read yet apart, as a reserve that later "raw reads" are served from. Every
+// result is the one CPython gives when those bytes are already queued in the socket; the
+// difference is only where unread bytes wait (in the reader instead of the kernel), which
+// matters to code that also reads the socket directly (see docs/differences.md).
 //
 // Not thread-safe: one thread per object (a reader and a writer thread may share an rw pair).
 #pragma once
@@ -166,6 +166,7 @@ class buffered_reader final : public buffered_base, public lending_reader {
   char* end_ = nullptr;
   char* reserve_begin_ = nullptr;
   char* reserve_end_ = nullptr;
+  const std::size_t max_read_ahead_;  // the raw stream's read_ahead_limit()
   std::size_t read_ahead_;  // what one refill asks the raw stream for (grows; see buffered.cpp)
   buffer_borrower* borrower_ = nullptr;
 };

@@ -179,6 +179,9 @@ class raw_io : public io_base {
   std::optional<std::size_t> write(std::string_view data) override;
   // The byte-span primitive behind write().
   virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
+  // Beyond Python: the most one read-ahead of a buffered reader should ask this stream for (see
+  // buffered.hpp, "Read-ahead reserve").
+  virtual std::size_t read_ahead_limit() const noexcept { return 256 * 1024; }
 
  protected:
   std::string_view class_name() const override { return "RawIOBase"; }
@@ -194,6 +197,8 @@ namespace detail {
 std::string socket_io_mode(std::string_view mode);
 // The errno of an os_error is EAGAIN/EWOULDBLOCK (a non-blocking call that would block).
 bool is_would_block(const os_error& e) noexcept;
+// socket_io's read_ahead_limit for the socket `fd`: 64 KiB for TCP, 256 KiB otherwise.
+std::size_t socket_read_ahead_limit(int fd) noexcept;
 [[noreturn]] void raise_timed_out_object();
 [[noreturn]] void raise_closed_socket();
 }  // namespace detail
@@ -213,7 +218,8 @@ class socket_io final : public raw_io {
       : ref_(sock.io_ref()),
         mode_(checked_mode(mode)),
         reading_(mode_.find('r') != mode_.npos),
-        writing_(mode_.find('w') != mode_.npos) {}
+        writing_(mode_.find('w') != mode_.npos),
+        read_ahead_limit_(detail::socket_read_ahead_limit(ref_->fileno())) {}
   ~socket_io() override { release(); }
 
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override {
@@ -260,6 +266,7 @@ class socket_io final : public raw_io {
   std::string peek(std::ptrdiff_t) override { no_attribute("peek"); }
   // Whether a timeout poisoned this object.
   bool timed_out() const noexcept { return timeout_occurred_; }
+  std::size_t read_ahead_limit() const noexcept override { return read_ahead_limit_; }
 
  protected:
   std::string_view class_name() const override { return "SocketIO"; }
@@ -286,6 +293,7 @@ class socket_io final : public raw_io {
   std::string mode_;
   bool reading_;
   bool writing_;
+  std::size_t read_ahead_limit_;
   bool timeout_occurred_ = false;
 };
 
