@@ -165,7 +165,7 @@ std::size_t socket_read_ahead_limit(int fd) noexcept {
       (domain == AF_INET || domain == AF_INET6)) {
     return 64 * 1024;
   }
-  return 256 * 1024;
+  return default_read_ahead_limit;
 }
 
 void raise_timed_out_object() {

@@ -52,7 +52,7 @@ class mock_raw final : public pysock::io::raw_io {
   std::vector<std::size_t> returned;    // what each data-bearing readinto returned
   std::string written;
   std::optional<std::size_t> block_after;  // accept this many more bytes, then block
-  std::size_t read_ahead = 256 * 1024;     // what read_ahead_limit() reports
+  std::size_t read_ahead = pysock::io::default_read_ahead_limit;  // read_ahead_limit()
 
  protected:
   std::string_view class_name() const override { return "MockRawIO"; }

@@ -52,6 +52,8 @@ namespace pysock::io {
 
 // io.DEFAULT_BUFFER_SIZE.
 inline constexpr std::size_t default_buffer_size = 8192;
+// Beyond Python: raw_io::read_ahead_limit() unless a stream knows better (TCP does).
+inline constexpr std::size_t default_read_ahead_limit = 256 * 1024;
 
 // Python's AttributeError, raised where the Python object of that mode has no such attribute
 // (e.g. `mode` of a BufferedRWPair, `encoding` of a binary file).
@@ -181,7 +183,7 @@ class raw_io : public io_base {
   virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
   // Beyond Python: the most one read-ahead of a buffered reader should ask this stream for (see
   // buffered.hpp, "Read-ahead reserve").
-  virtual std::size_t read_ahead_limit() const noexcept { return 256 * 1024; }
+  virtual std::size_t read_ahead_limit() const noexcept { return default_read_ahead_limit; }
 
  protected:
   std::string_view class_name() const override { return "RawIOBase"; }
@@ -197,7 +199,7 @@ namespace detail {
 std::string socket_io_mode(std::string_view mode);
 // The errno of an os_error is EAGAIN/EWOULDBLOCK (a non-blocking call that would block).
 bool is_would_block(const os_error& e) noexcept;
-// socket_io's read_ahead_limit for the socket `fd`: 64 KiB for TCP, 256 KiB otherwise.
+// socket_io's read_ahead_limit for the socket `fd`: 64 KiB for TCP, the default otherwise.
 std::size_t socket_read_ahead_limit(int fd) noexcept;
 [[noreturn]] void raise_timed_out_object();
 [[noreturn]] void raise_closed_socket();
