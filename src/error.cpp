@@ -231,6 +231,13 @@ void raise_os_error(int errno_value, std::string strerror, std::string context) 
   }
 }
 
+void raise_os_error(const std::error_code& ec, std::string context) {
+  if (ec == std::errc::timed_out) throw timeout_error();
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category())
+    raise_os_error(ec.value(), std::move(context));
+  throw os_error(ec, ec.message(), std::move(context));
+}
+
 void raise_gai_error(int eai_code, int saved_errno) {
   if (eai_code == EAI_SYSTEM) raise_os_error(saved_errno);
   const std::error_code code(eai_code, gai_category());

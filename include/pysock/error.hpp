@@ -179,6 +179,10 @@ class exception_group : public os_error {
 [[noreturn]] void raise_os_error(int errno_value, std::string context = {});
 // Python's OSError(errno, strerror): the subclass for `errno_value`, with `strerror` as the text.
 [[noreturn]] void raise_os_error(int errno_value, std::string strerror, std::string context);
+// What a throwing call raises for the error a non-throwing overload reported in `ec`: the socket
+// timeout (std::errc::timed_out) as timeout_error() ("timed out"), an errno as above, anything
+// else as an os_error with the code's message.
+[[noreturn]] void raise_os_error(const std::error_code& ec, std::string context = {});
 // The same for an EAI_* code from getaddrinfo (EAI_SYSTEM defers to errno).
 [[noreturn]] void raise_gai_error(int eai_code, int saved_errno = 0);
 

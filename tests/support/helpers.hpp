@@ -16,6 +16,16 @@
 #include "pysock/socket.hpp"
 #include "support/proc_stats.hpp"
 
+// Expects `statement` to throw `exception_type` (or a subclass) whose what() is `message`
+// (fmt's test helper).
+#define EXPECT_THROW_MSG(statement, exception_type, message)                    \
+  EXPECT_THROW(                                                                 \
+      try { statement; } catch (const exception_type& pysock_test_error) {      \
+        EXPECT_EQ(std::string(pysock_test_error.what()), std::string(message)); \
+        throw;                                                                  \
+      },                                                                        \
+      exception_type)
+
 namespace pysock_test {
 
 // The fds open in this process, sorted (from /proc/self/fd, without the fd used to list them).
