@@ -16,9 +16,11 @@
 #include <limits>
 #include <new>
 #include <random>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "detail/selector_timeouts.hpp"
 #include "support/allocations.hpp"
 #include "support/helpers.hpp"
 
@@ -205,7 +207,7 @@ TEST(EpollSelector, ModifyErrorDropsTheKey) {
   auto [rd, wr] = unix_pair();
   sel.register_(rd, event_read);
   rd.close();
-  EXPECT_EQ(pysock_test::raised_errno([&] { sel.modify(rd, event_write); }), EBADF);
+  EXPECT_EQ(pysock_test::raised_errno([&sel, &rd = rd] { sel.modify(rd, event_write); }), EBADF);
   EXPECT_EQ(sel.get_map()->size(), 0u);
   EXPECT_THROW_MSG(sel.unregister(rd), value_error, "Invalid file descriptor: -1");
 }
@@ -307,6 +309,34 @@ TYPED_TEST(Selectors, EmptySelectorPollsAndSleeps) {
   const auto start = steady::now();
   EXPECT_TRUE(sel.select(0.2).empty());
   EXPECT_GE(seconds_since(start), 0.2);
+}
+
+// Checklist 4's strace table: what each class passes to the kernel, epoll's extra millisecond
+// included (0.7 s is ceil(700.0) * 1e-3 = 0.7000000000000001 s, then 701 ms).
+TEST(SelectorTimeouts, RoundedAsCPythonRoundsThem) {
+  struct row {
+    double seconds;
+    long long epoll_ms, poll_ms, select_us;
+  };
+  const row table[] = {{0.0001, 1, 1, 100},      {1e-9, 1, 1, 1},        {0.001, 1, 1, 1000},
+                       {0.0015, 2, 2, 1500},     {0.0099, 10, 10, 9900}, {0.3, 300, 300, 300000},
+                       {0.57, 571, 570, 570000}, {0.7, 701, 700, 700000}};
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  for (const auto& [seconds, epoll_ms, poll_ms, select_us] : table) {
+    const timeout t(seconds);
+    EXPECT_EQ(detail::epoll_wait_time(t), milliseconds(epoll_ms)) << seconds;
+    EXPECT_EQ(detail::poll_wait_time(t), milliseconds(poll_ms)) << seconds;
+    EXPECT_EQ(detail::select_wait_time(t), microseconds(select_us)) << seconds;
+  }
+  for (const timeout& t : {timeout(0.0), timeout(-1.0), timeout(-0.5)}) {
+    EXPECT_EQ(detail::epoll_wait_time(t), milliseconds(0));
+    EXPECT_EQ(detail::poll_wait_time(t), milliseconds(0));
+    EXPECT_EQ(detail::select_wait_time(t), milliseconds(0));
+  }
+  EXPECT_EQ(detail::epoll_wait_time(std::nullopt), std::nullopt);
+  EXPECT_EQ(detail::poll_wait_time(std::nullopt), std::nullopt);
+  EXPECT_EQ(detail::select_wait_time(std::nullopt), std::nullopt);
 }
 
 // test_timeout; checklist 4.
@@ -477,7 +507,7 @@ TEST(EpollSelector, ForkedChildSharesTheRegistrations) {
   sel.register_(c, event_read);
   b.send("x");
   d.send("x");
-  auto child = pysock_test::run_in_child([&] { sel.unregister(a); });
+  auto child = pysock_test::run_in_child([&sel, &a = a] { sel.unregister(a); });
   ASSERT_EQ(child.exit_code, 0) << child.output;
   auto ready = sel.select(0);
   ASSERT_EQ(ready.size(), 1u);  // a is still in the parent's map, but the kernel forgot it
@@ -534,6 +564,23 @@ TYPED_TEST(Selectors, SelectDoesNotAllocate) {
     seen += sel.select(0).size();
   EXPECT_EQ(pysock_test::allocation_count() - before, 0);
   EXPECT_EQ(seen, 50u * 1000u);
+}
+
+// A wait ends when another thread makes a registered socket readable (runs under TSan too).
+template <class S>
+class SelectorsThreaded : public ::testing::Test {};
+TYPED_TEST_SUITE(SelectorsThreaded, selector_types);
+
+TYPED_TEST(SelectorsThreaded, WakesWhenAnotherThreadWrites) {
+  TypeParam sel;
+  auto [a, b] = unix_pair();
+  sel.register_(a, event_read, 1);
+  std::thread writer([&peer = b] { peer.sendall("wake"); });
+  const auto ready = sel.select(30.0);
+  writer.join();
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].second, event_read);
+  EXPECT_EQ(a.recv(16), "wake");
 }
 
 // A typed data member: no any_cast, and the same key object throughout.
