@@ -528,6 +528,34 @@ TEST(EpollSelector, RefusesARegularFileAndKeepsNoKey) {
   EXPECT_EQ(pysock_test::raised_errno([&] { sel.register_(987, event_read); }), EBADF);
 }
 
+// An event loop registers (accept), unregisters and even closes while it reads a result: the
+// result and its keys stay valid until the next select().
+TYPED_TEST(Selectors, ResultSurvivesChangesMadeWhileReadingIt) {
+  TypeParam sel;
+  std::vector<std::pair<socket, socket>> ready_pairs, new_pairs;
+  for (int i = 0; i < 3; ++i) {
+    ready_pairs.push_back(unix_pair());
+    sel.register_(ready_pairs.back().first, event_write, i);
+  }
+  for (int i = 0; i < 200; ++i)
+    new_pairs.push_back(unix_pair());
+  int seen = 0;
+  for (const auto& [key, events] : sel.select(0)) {
+    EXPECT_EQ(std::any_cast<int>(key.data), seen);
+    EXPECT_EQ(key.fd, ready_pairs[std::size_t(seen)].first.fileno());
+    EXPECT_EQ(events, event_write);
+    if (seen == 0) {
+      for (auto& pair : new_pairs)  // grows every buffer the selector has
+        sel.register_(pair.first, event_read);
+      sel.unregister(ready_pairs[1].first);
+    } else if (seen == 1) {
+      sel.close();
+    }
+    ++seen;
+  }
+  EXPECT_EQ(seen, 3);
+}
+
 // Beyond Python: bytes held in user space make an object readable without waiting.
 TYPED_TEST(Selectors, PendingBytesAreReadyWithoutWaiting) {
   TypeParam sel;

@@ -11,7 +11,8 @@
 // Lifetime: Python's key keeps its object alive; here a key refers to the registered object,
 // which must outlive its registration (unregister before destroying it, as Python's docs ask to
 // unregister before closing). The span select() returns, and every key reference, stay valid
-// until the next select(), close() or destruction of the selector, also across unregister().
+// until the next select() or the selector's destruction, also across register_, unregister,
+// modify and close() made while reading the result.
 //
 // Not thread-safe (Python's selectors take no lock either): one thread registers and selects.
 //
@@ -31,6 +32,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <typeinfo>
 #include <unordered_map>
 #include <utility>
@@ -243,13 +245,13 @@ class basic_selector {
       throw;
     }
     if (object.may_have_pending()) pending_keys_.push_back(&keys_.back());
-    reserve_results();
     return keys_.back();
   }
 
   // Removes the registration and returns its key: key_error "<repr> is not registered" for an
   // unknown object; works on a closed object still registered (found by identity). The key's
-  // node stays valid until the next select(), so results of the current one can still be read.
+  // node stays valid until the next select(), so results of the current one can still be read
+  // (with its data, unless Data is move-only: then the returned key has it).
   key_type unregister(const file_object& object) {
     const auto node = lookup(object);
     backend_->remove(node->fd);
@@ -288,6 +290,7 @@ class basic_selector {
   std::span<const ready_type> select(const timeout& t = std::nullopt) {
     retired_.clear();
     ready_.clear();
+    reserve_results();
     const bool pending = collect_pending();
     backend_->wait(pending ? timeout(0) : t, kernel_ready_, keys_.size());
     for (const auto& [fd, events] : kernel_ready_) {
@@ -319,10 +322,8 @@ class basic_selector {
   // Idempotent.
   void close() noexcept {
     closed_ = true;
-    keys_.clear();
+    retired_.splice(retired_.end(), keys_);  // a select() result being read stays valid
     by_fd_.clear();
-    retired_.clear();
-    ready_.clear();
     pending_keys_.clear();
     backend_->close();
   }
@@ -354,7 +355,8 @@ class basic_selector {
       throw;
     }
   }
-  // Room for one result per key, grown geometrically at registration so select() never grows it.
+  // Room for one result per key, made before a select() fills the buffers (registering while
+  // reading a result must not move it): an allocation only when keys were added since.
   void reserve_results() {
     if (ready_.capacity() >= keys_.size()) return;
     ready_.reserve(2 * keys_.size());
@@ -374,7 +376,11 @@ class basic_selector {
     by_fd_.erase(node->fd);
     std::erase(pending_keys_, &*node);
     retired_.splice(retired_.end(), keys_, node);
-    return std::move(*node);
+    // A copy keeps the parked key whole for a result being read; move-only data moves out.
+    if constexpr (std::is_copy_constructible_v<Data>)
+      return *node;
+    else
+      return std::move(*node);
   }
   // Adds `events` to the entry of `key` already in the result, if there is one.
   bool merge_ready(const key_type& key, int events) {
