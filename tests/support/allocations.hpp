@@ -4,7 +4,8 @@
 
 namespace pysock_test {
 
-// The calls of operator new (every form) since the process started.
+// The calls of operator new (every form) since the process started; -1 where the count is not
+// kept (under TSan, whose runtime owns operator new).
 long allocation_count() noexcept;
 
 }  // namespace pysock_test
