@@ -517,6 +517,36 @@ TEST(EpollSelector, ForkedChildSharesTheRegistrations) {
   EXPECT_EQ(sel.select(0).size(), 1u);
 }
 
+// Checklist 5.4: a child's modify changes the shared registration too: the parent's key then
+// gets events the kernel reports for the child's mask, masked to nothing.
+TEST(EpollSelector, ForkedChildsModifyReachesTheParent) {
+  epoll_selector sel;
+  auto [a, b] = unix_pair();
+  sel.register_(a, event_read);
+  auto child = pysock_test::run_in_child([&sel, &a = a] { sel.modify(a, event_write); });
+  ASSERT_EQ(child.exit_code, 0) << child.output;
+  const auto ready = sel.select(0);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].second, 0);
+}
+
+// Checklist 5.2 case C: a dup keeps the file open, so the kernel keeps the registration of a
+// closed fd; unregister's EBADF is swallowed and a ghost is left, whose events are dropped.
+TEST(EpollSelector, GhostOfAClosedFdIsDropped) {
+  epoll_selector sel;
+  auto [a, b] = unix_pair();
+  const int copy = ::dup(a.fileno());
+  ASSERT_GE(copy, 0);
+  sel.register_(a, event_read);
+  b.send("x");
+  a.close();
+  EXPECT_EQ(sel.select(0).size(), 1u);  // still reported under the old key
+  sel.unregister(a);                    // EPOLL_CTL_DEL fails with EBADF, ignored
+  EXPECT_TRUE(sel.select(0).empty());
+  EXPECT_EQ(sel.get_map()->size(), 0u);
+  ::close(copy);
+}
+
 TEST(EpollSelector, RefusesARegularFileAndKeepsNoKey) {
   epoll_selector sel;
   EXPECT_GE(sel.fileno(), 0);
