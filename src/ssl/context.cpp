@@ -1,0 +1,1 @@
+#include "pysock/ssl.hpp"
