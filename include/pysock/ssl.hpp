@@ -56,7 +56,8 @@ enum class tls_version : int {
   tlsv1_3 = 0x304,
 };
 
-// ssl.Options (OpenSSL 3.0's SSL_OP_* values) for ssl_context::options().
+// ssl.Options (OpenSSL 3.0's SSL_OP_* values; op_all is Python's, without
+// SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS) for ssl_context::options().
 inline constexpr std::uint64_t op_all = 0x80000050;
 inline constexpr std::uint64_t op_enable_ktls = 0x8;
 inline constexpr std::uint64_t op_ignore_unexpected_eof = 0x80;
@@ -260,8 +261,15 @@ class ssl_context {
   void hostname_checks_common_name(bool on);
   int security_level() const;
 
-  // Wraps `sock` (which it takes over). See ssl_socket for the rules.
-  ssl_socket wrap_socket(socket sock, wrap_options options = {});
+  // Wraps `sock`, taking it over (Python: the SSLSocket owns the fd and `sock` is detached).
+  // Argument errors leave `sock` with the caller: not_implemented_error("only stream sockets are
+  // supported"), value_error("server_hostname can only be specified in client mode"),
+  // value_error("check_hostname requires server_hostname"), value_error("server_hostname cannot
+  // be an empty string or start with a leading dot."), value_error("do_handshake_on_connect
+  // should not be specified for non-blocking sockets") for a connected socket with timeout 0.
+  // A connected socket gets its TLS session at once (and the handshake, when
+  // do_handshake_on_connect); an unconnected one in connect(). A failed handshake closes it.
+  ssl_socket wrap_socket(socket&& sock, wrap_options options = {});
 
  private:
   friend class ssl_socket;
@@ -311,7 +319,7 @@ class ssl_socket {
   // and after a ragged EOF when suppress_ragged_eofs.
   std::string recv(std::size_t bufsize = 1024);
   // Into `buffer` (at most `nbytes` bytes when non-zero; more than the buffer holds →
-  // value_error("nbytes is greater than the length of the buffer")).
+  // value_error("buffer too small for requested bytes")).
   std::size_t recv_into(std::span<std::byte> buffer, std::size_t nbytes = 0);
   // All of `data` or an exception: no partial writes (Python's SSL_write without
   // SSL_MODE_ENABLE_PARTIAL_WRITE). A retry after ssl_want_write_error must pass the same bytes
