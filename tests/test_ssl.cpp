@@ -260,16 +260,15 @@ TEST(SslSocket, HandshakeGivesVersionCipherAndPeerCertificate) {
   EXPECT_EQ(cert->subject, (peer_certificate::name{{{"commonName", "localhost"}}}));
   EXPECT_EQ(cert->issuer, (peer_certificate::name{{{"commonName", "pysock test CA"}}}));
   EXPECT_EQ(cert->version, 3);
-  EXPECT_EQ(cert->subject_alt_name,
-            (std::vector<alt>{{"DNS", "localhost", {}},
-                              {"IP Address", "127.0.0.1", {}},
-                              {"IP Address", "0:0:0:0:0:0:0:1", {}}}));
+  EXPECT_EQ(cert->subject_alt_name, (std::vector<alt>{{"DNS", "localhost", {}},
+                                                      {"IP Address", "127.0.0.1", {}},
+                                                      {"IP Address", "0:0:0:0:0:0:0:1", {}}}));
   // The texts the openssl CLI prints for the same certificate.
-  auto serial = pysock_test::run_command("openssl x509 -noout -serial -in " + tls_file("server.pem"));
+  auto serial =
+      pysock_test::run_command("openssl x509 -noout -serial -in " + tls_file("server.pem"));
   EXPECT_EQ("serial=" + cert->serial_number + "\n", serial.output);
   auto dates = pysock_test::run_command("openssl x509 -noout -dates -in " + tls_file("server.pem"));
-  EXPECT_EQ("notBefore=" + cert->not_before + "\nnotAfter=" + cert->not_after + "\n",
-            dates.output);
+  EXPECT_EQ("notBefore=" + cert->not_before + "\nnotAfter=" + cert->not_after + "\n", dates.output);
   auto der = client.getpeercert(binary_form);
   ASSERT_TRUE(der);
   auto expected = pysock_test::run_command("openssl x509 -outform DER -in " +
@@ -371,16 +370,15 @@ void expect_verification_failure(const verify_case& c) {
 }
 
 TEST(SslVerify, HostnameMismatch62) {
-  expect_verification_failure(
-      {"server", "example.com", 62,
-       "Hostname mismatch, certificate is not valid for 'example.com'.",
-       "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate"});
+  expect_verification_failure({"server", "example.com", 62,
+                               "Hostname mismatch, certificate is not valid for 'example.com'.",
+                               "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate"});
 }
 
 TEST(SslVerify, IpMismatch64) {
-  expect_verification_failure(
-      {"server", "127.0.0.2", 64, "IP address mismatch, certificate is not valid for '127.0.0.2'.",
-       "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate"});
+  expect_verification_failure({"server", "127.0.0.2", 64,
+                               "IP address mismatch, certificate is not valid for '127.0.0.2'.",
+                               "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate"});
 }
 
 TEST(SslVerify, SelfSigned18) {
@@ -412,7 +410,8 @@ TEST(SslVerify, IpAddressAndUppercaseNamesMatch) {
 }
 
 TEST(SslVerify, WildcardRules) {
-  EXPECT_FALSE(handshake(server_context("wildcard"), client_context(), "a.example.test").client_error);
+  EXPECT_FALSE(
+      handshake(server_context("wildcard"), client_context(), "a.example.test").client_error);
   for (std::string host : {"a.b.example.test", "example.test", "foo.partial.test"}) {
     auto r = handshake(server_context("wildcard"), client_context(), host);
     EXPECT_EQ(error_of<ssl_cert_verification_error>(r.client_error).verify_code(), 62) << host;
@@ -468,7 +467,8 @@ TEST(SslNegotiation, ClientCertificates) {
   client_ctx.load_cert_chain(tls_file("client.pem"), tls_file("client.key"));
   auto [client, server] = connected(server_ctx, client_ctx);
   ASSERT_TRUE(server.getpeercert());
-  EXPECT_EQ(server.getpeercert()->subject, (peer_certificate::name{{{"commonName", "pysock client"}}}));
+  EXPECT_EQ(server.getpeercert()->subject,
+            (peer_certificate::name{{{"commonName", "pysock client"}}}));
   // TLS 1.3 without a client certificate: the client's handshake succeeds and its first recv
   // fails; the server's handshake fails.
   auto r = handshake(server_ctx, client_context());
@@ -548,7 +548,8 @@ TEST(SslTimeout, WriteToANonReadingPeer) {
   client.settimeout(0.2s);
   const std::string block(1 << 16, 'x');
   auto e = raised<timeout_error>([&] {
-    for (;;) client.send(block);
+    for (;;)
+      client.send(block);
   });
   EXPECT_STREQ(e.what(), "The write operation timed out");
 }
@@ -586,7 +587,8 @@ class relay {
   std::string take_from_server(std::size_t n) {
     std::string data;
     to_server_.settimeout(10s);
-    while (data.size() < n) data += to_server_.recv(n - data.size());
+    while (data.size() < n)
+      data += to_server_.recv(n - data.size());
     return data;
   }
   void give_to_client(std::string_view data) { to_client_.sendall(data); }
@@ -618,8 +620,8 @@ TEST(SslTimeout, MidRecordTimeoutKeepsThePartialRecord) {
   auto ctx = server_context();
   ctx.num_tickets(0);  // no tickets in flight: the relay sees only the data record
   relay r;
-  auto [client, server] = connected(ctx, client_context(),
-                                    {std::move(r.client_end), std::move(r.server_end)});
+  auto [client, server] =
+      connected(ctx, client_context(), {std::move(r.client_end), std::move(r.server_end)});
   r.stop();
   server.sendall(std::string(1000, 'z'));
   const std::string record = r.take_from_server(1000 + 22);  // header 5 + type 1 + tag 16
@@ -632,7 +634,8 @@ TEST(SslTimeout, MidRecordTimeoutKeepsThePartialRecord) {
   EXPECT_EQ(client.recv(2000), std::string(1000, 'z'));
 }
 
-// ---- non-blocking --------------------------------------------------------------------------------
+// ---- non-blocking
+// --------------------------------------------------------------------------------
 
 TEST(SslNonBlocking, WantErrors) {
   auto [a, b] = pysock::socketpair();
@@ -664,7 +667,8 @@ TEST(SslNonBlocking, WantWriteThenAShorterRetryIsBadLength) {
   const std::string block(1 << 16, 'x');
   std::size_t sent = 0;
   auto e = raised<ssl_want_write_error>([&] {
-    for (;;) sent += client.send(block);
+    for (;;)
+      sent += client.send(block);
   });
   EXPECT_STREQ(e.what(), "The operation did not complete (write)");
   EXPECT_EQ(e.errno_value(), 3);
@@ -679,12 +683,14 @@ TEST(SslNonBlocking, RetryWithTheSameBytesCompletes) {
   std::size_t sent = 0;
   EXPECT_THROW(
       {
-        for (;;) sent += client.send(block);
+        for (;;)
+          sent += client.send(block);
       },
       ssl_want_write_error);
   auto reader = std::async(std::launch::async, [&] {
     std::size_t got = 0;
-    while (got < sent + block.size()) got += server.recv(1 << 16).size();
+    while (got < sent + block.size())
+      got += server.recv(1 << 16).size();
     return got;
   });
   pollfd p{client.fileno(), POLLOUT, 0};
@@ -749,9 +755,8 @@ TEST(SslEof, CloseNotifyGivesEmptyReadsAndUnwrapGivesThePlainSocket) {
 
 TEST(SslEof, DataAfterCloseNotifyFailsTheUnwrappingPeer) {
   auto [client, server] = connected();
-  auto peer = std::async(std::launch::async, [&] {
-    return raised<ssl_error>([&] { server.unwrap(); });
-  });
+  auto peer =
+      std::async(std::launch::async, [&] { return raised<ssl_error>([&] { server.unwrap(); }); });
   EXPECT_EQ(client.recv(10), "");
   client.send("late");  // still works after the peer's close_notify
   EXPECT_STREQ(peer.get().what(),
@@ -762,7 +767,8 @@ TEST(SslEof, UnwrapAfterThePeerClosedTcp) {
   auto [client, server] = connected(server_context(), client_context(), pysock_test::tcp_pair());
   server.close();
   auto e = raised<ssl_eof_error>([&] { client.unwrap(); });
-  EXPECT_STREQ(e.what(), "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+  EXPECT_STREQ(e.what(),
+               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
 }
 
 TEST(SslEof, ResetIsConnectionResetThenEof) {
@@ -785,17 +791,20 @@ TEST(SslEof, HandshakeFailuresOfTheServer) {
     } catch (const connection_reset_error&) {
     }
   });
-  auto e = raised<ssl_error>([&] { server_context().wrap_socket(std::move(b), {.server_side = true}); });
+  auto e =
+      raised<ssl_error>([&] { server_context().wrap_socket(std::move(b), {.server_side = true}); });
   EXPECT_STREQ(e.what(), "[SSL: HTTP_REQUEST] http request");
   client.get();
   auto [c, d] = pysock::socketpair();
   d.close();
   auto eof = raised<ssl_eof_error>(
       [&] { server_context().wrap_socket(std::move(c), {.server_side = true}); });
-  EXPECT_STREQ(eof.what(), "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+  EXPECT_STREQ(eof.what(),
+               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
 }
 
-// ---- SIGPIPE: every write path, in a child with SIGPIPE at its default -----------------------------
+// ---- SIGPIPE: every write path, in a child with SIGPIPE at its default
+// -----------------------------
 
 template <class Body>
 void expect_no_sigpipe(Body body) {
@@ -892,18 +901,21 @@ TEST(SslSigpipe, ProcessDispositionAndMaskUntouched) {
   EXPECT_EQ(sigismember(&mask_before, SIGPIPE), sigismember(&mask_after, SIGPIPE));
 }
 
-// ---- sendfile -------------------------------------------------------------------------------------
+// ---- sendfile
+// -------------------------------------------------------------------------------------
 
 TEST(SslSendfile, OffsetCountAndFinalPosition) {
   auto [client, server] = connected();
   const auto path = pysock_test::tls_certificates() / "sendfile.bin";
   std::string content;
-  for (int i = 0; i < 30000; ++i) content += static_cast<char>('a' + i % 26);
+  for (int i = 0; i < 30000; ++i)
+    content += static_cast<char>('a' + i % 26);
   std::ofstream(path) << content;
   owned_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   auto reader = std::async(std::launch::async, [&] {
     std::string got;
-    while (got.size() < 20000) got += server.recv(65536);
+    while (got.size() < 20000)
+      got += server.recv(65536);
     return got;
   });
   EXPECT_EQ(client.sendfile(file.get(), 100, 20000), 20000u);
@@ -922,7 +934,8 @@ TEST(SslSendfile, KernelTls) {
   auto [client, server] = connected(client_context(), server_ctx, pysock_test::tcp_pair());
   auto reader = std::async(std::launch::async, [&] {
     std::string got;
-    while (got.size() < 1000) got += client.recv(65536);
+    while (got.size() < 1000)
+      got += client.recv(65536);
     return got;
   });
   EXPECT_EQ(server.sendfile(tls_file("ca.pem"), 0, 1000), 1000u);
@@ -986,7 +999,8 @@ TEST(SslThreaded, FullDuplexOnOneSocket) {
       client.sendall(std::string_view(block).substr(0, std::min(block.size(), total - sent)));
   });
   std::size_t received = 0;
-  while (received < total) received += client.recv(65536).size();
+  while (received < total)
+    received += client.recv(65536).size();
   writer.get();
   EXPECT_EQ(received, total);
   EXPECT_EQ(echo.get(), total);
