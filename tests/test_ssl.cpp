@@ -444,6 +444,35 @@ TEST(SslNegotiation, AlpnOverlapAndNone) {
   EXPECT_FALSE(s2.selected_alpn_protocol());
 }
 
+TEST(SslNegotiation, SniOnlyForDnsNames) {
+  // openssl s_server presents server.pem only to a client whose SNI is "localhost", and the
+  // self-signed certificate to the others: what the client verifies shows what it sent.
+  for (std::string host : {"localhost", "127.0.0.1"}) {
+    SCOPED_TRACE(host);
+    pysock_test::child_process s_server(
+        {"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+         tls_file("selfsigned.pem"), "-key", tls_file("selfsigned.key"), "-servername", "localhost",
+         "-cert2", tls_file("server.pem"), "-key2", tls_file("server.key"), "-naccept", "1"});
+    std::optional<std::string> line;
+    while ((line = s_server.read_line()) && !line->starts_with("ACCEPT ")) {
+    }
+    ASSERT_TRUE(line) << "s_server printed no ACCEPT line";
+    const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+    auto client = client_context().wrap_socket(socket(), {.server_hostname = host});
+    client.settimeout(10s);
+    if (host == "localhost") {
+      client.connect(inet_address{"127.0.0.1", port});
+      EXPECT_EQ(client.getpeercert()->issuer,
+                (peer_certificate::name{{{"commonName", "pysock test CA"}}}));
+    } else {
+      auto e = raised<ssl_cert_verification_error>([&] {
+        client.connect(inet_address{"127.0.0.1", port});
+      });
+      EXPECT_EQ(e.verify_code(), 18);  // no SNI for an IP address: the default certificate
+    }
+  }
+}
+
 TEST(SslNegotiation, Tls12AndVersionMismatch) {
   auto server12 = server_context();
   server12.maximum_version(tls_version::tlsv1_2);
