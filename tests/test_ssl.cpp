@@ -820,6 +820,24 @@ TEST(SslEof, RaggedCloseRaisesWithoutSuppress) {
   EXPECT_STREQ(send.what(), "EOF occurred in violation of protocol");
 }
 
+TEST(SslEof, CloseNotifyOnCloseIsACleanEnd) {
+  auto pair = pysock::socketpair();
+  pair.first.settimeout(10s);
+  pair.second.settimeout(10s);
+  auto server = std::async(std::launch::async, [s = std::move(pair.second)]() mutable {
+    return server_context().wrap_socket(std::move(s),
+                                        {.server_side = true, .suppress_ragged_eofs = false});
+  });
+  auto client = client_context().wrap_socket(
+      std::move(pair.first), {.server_hostname = "localhost", .close_notify_on_close = true});
+  auto peer = server.get();
+  client.sendall("bye");
+  client.close();
+  EXPECT_EQ(peer.recv(10), "bye");
+  EXPECT_EQ(peer.recv(10), "");  // close_notify: no ssl_eof_error although not suppressed
+  EXPECT_EQ(peer.recv(10), "");
+}
+
 TEST(SslEof, CloseNotifyGivesEmptyReadsAndUnwrapGivesThePlainSocket) {
   auto client_server = connected();
   [[maybe_unused]] auto& client = client_server.first;
@@ -965,6 +983,19 @@ TEST(SslSigpipe, SendfileAndCloseNotify) {
     [[maybe_unused]] auto& client = client_server.first;
     [[maybe_unused]] auto& server = client_server.second;
     expect_broken_pipe([&] { client.sendfile(tls_file("ca.pem")); });
+  });
+  expect_no_sigpipe([](bool ktls) {
+    auto pair = pysock_test::tcp_pair();
+    std::thread server([&, s = std::move(pair.second)]() mutable {
+      with_ktls(server_context(), ktls).wrap_socket(std::move(s), {.server_side = true});
+    });  // the server's ssl_socket closes at once
+    auto client = with_ktls(client_context(), ktls)
+                      .wrap_socket(std::move(pair.first),
+                                   {.server_hostname = "localhost", .close_notify_on_close = true});
+    server.join();
+    client.send("x");  // the peer answers with a reset
+    ::usleep(1000);
+    client.close();  // close_notify into the reset connection
   });
   expect_no_sigpipe([](bool ktls) {
     auto client_server = connected_then_gone(ktls);

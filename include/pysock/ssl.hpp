@@ -205,6 +205,10 @@ struct wrap_options {
   std::optional<std::string> server_hostname = {};
   bool do_handshake_on_connect = true;
   bool suppress_ragged_eofs = true;
+  // Beyond Python: close() first sends close_notify (one non-blocking attempt, no wait for the
+  // peer's), so the peer reads a clean end instead of a ragged EOF. Files made by makefile()
+  // that outlive close() can still read, but no longer write.
+  bool close_notify_on_close = false;
 };
 
 class ssl_socket;
@@ -346,7 +350,8 @@ class ssl_socket {
   socket unwrap();
   // Drops TLS without close_notify, then socket.shutdown(how).
   void shutdown(shut how);
-  // Closes without close_notify (as Python). The fd stays open while makefile() files use it.
+  // Closes without close_notify (as Python; see wrap_options::close_notify_on_close). The fd
+  // stays open while makefile() files use it.
   void close();
   bool closed() const noexcept;
 

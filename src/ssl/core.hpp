@@ -62,6 +62,8 @@ struct ssl_core {
   std::size_t read(std::span<std::byte> buffer);  // suppress_ragged_eofs applied
   std::size_t write(std::span<const std::byte> data);
   void unwrap_tls();
+  // One non-blocking SSL_shutdown: close_notify if the send buffer has room; errors ignored.
+  void send_close_notify() noexcept;
   bool ktls_send();
 
   ssl_context context;

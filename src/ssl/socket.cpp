@@ -206,6 +206,17 @@ void ssl_core::unwrap_tls() {
   });
 }
 
+void ssl_core::send_close_notify() noexcept {
+  std::lock_guard lock(mutex);
+  if (fatal || !SSL_is_init_finished(ssl)) return;  // never after a fatal error
+  ERR_clear_error();
+  std::optional<sigpipe_guard> no_sigpipe;
+  if (guard_sigpipe) no_sigpipe.emplace();
+  SSL_shutdown(ssl);
+  no_sigpipe.reset();
+  ERR_clear_error();
+}
+
 bool ssl_core::ktls_send() {
   std::lock_guard lock(mutex);
   return BIO_get_ktls_send(SSL_get_wbio(ssl)) != 0;
@@ -308,7 +319,8 @@ std::pair<ssl_socket, address> ssl_socket::accept() {
   auto wrapped = c.context.wrap_socket(
       std::move(sock), {.server_side = true,
                         .do_handshake_on_connect = c.options.do_handshake_on_connect,
-                        .suppress_ragged_eofs = c.options.suppress_ragged_eofs});
+                        .suppress_ragged_eofs = c.options.suppress_ragged_eofs,
+                        .close_notify_on_close = c.options.close_notify_on_close});
   return {std::move(wrapped), std::move(addr)};
 }
 
@@ -429,6 +441,7 @@ void ssl_socket::shutdown(shut how) {
 
 void ssl_socket::close() {
   if (!core_) return;
+  if (core_->options.close_notify_on_close && PYSOCK_TLS_ACTIVE(*core_)) core_->send_close_notify();
   core_->closed = true;
   core_->sock.close();
 }
