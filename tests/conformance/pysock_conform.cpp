@@ -1,6 +1,8 @@
 // pysock-conform: the pysock side of the differential test against CPython (protocol in
 // conformance.md, Python side in reference.py). Reads one JSON scenario per line on stdin, runs it
 // through an AF_UNIX socketpair + pysock::makefile, and writes one JSON answer per line.
+// Built with pysock::ssl (PYSOCK_CONFORM_TLS), it also runs "tls": true scenarios over pysock's
+// ssl_socket: usage pysock-conform [--tls-dir DIR].
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,6 +22,9 @@
 #include "pysock/io/text.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/socket.hpp"
+#ifdef PYSOCK_CONFORM_TLS
+#include "pysock/ssl.hpp"
+#endif
 
 namespace {
 
@@ -274,41 +279,112 @@ std::string unbase64(std::string_view text) {
 
 // --- the scenario ----------------------------------------------------------------------------
 
-struct peer {
-  int fd;
-  std::string received;
-  bool eof = false;
+// The far end of the socketpair: sends the feed and collects what the tested side sends
+// (plaintext: over TLS it is the TLS server and decrypts).
+class peer {
+ public:
+  explicit peer(int fd) : fd_(fd) {}
+  peer(const peer&) = delete;
+  ~peer() {
+    if (!tls_) ::close(fd_);
+  }
+#ifdef PYSOCK_CONFORM_TLS
+  void use_tls(pysock::ssl_socket server) {
+    tls_.emplace(std::move(server));
+  }
+#endif
 
-  void drain_available() {
-    char buf[65536];
-    while (!eof) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      if (n <= 0) {
-        eof = true;
-        return;
-      }
-      received.append(buf, std::size_t(n));
+  // The whole feed before any op runs, then (close_feed) EOF: over TLS one sendall (records of
+  // at most 16 KiB) and a close_notify (one SSL_shutdown that does not wait for the answer)
+  // before the TCP shutdown, keeping TLS for reading.
+  void send_feed(const std::string& feed, bool close_feed) {
+#ifdef PYSOCK_CONFORM_TLS
+    if (tls_) {
+      tls_->settimeout(io_limit);
+      tls_->sendall(feed);
+      tls_->settimeout(std::chrono::seconds(0));
+      if (close_feed) send_close_notify();
     }
+#endif
+    for (std::size_t sent = 0; !tls_ && sent < feed.size();) {
+      ssize_t n = ::send(fd_, feed.data() + sent, feed.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += std::size_t(n);
+    }
+    if (close_feed) ::shutdown(fd_, SHUT_WR);
   }
   const std::string& recv_so_far() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     drain_available();
-    while (!eof && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
+    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 2) <= 0) break;
       drain_available();
     }
-    return received;
+    return received_;
   }
   void drain_until_eof() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!eof && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + io_limit;
+    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
       ::poll(&p, 1, 100);
       drain_available();
     }
   }
+  const std::string& received() const {
+    return received_;
+  }
+
+ private:
+  static constexpr std::chrono::seconds io_limit{5};
+
+  void drain_available() {
+    while (!eof_ && receive_some()) {
+    }
+  }
+  // One non-blocking receive: false when nothing is there now. ECONNRESET is end of data, and
+  // over TLS so is a failed record (the tested side may vanish mid-record).
+  bool receive_some() {
+    char buf[65536];
+#ifdef PYSOCK_CONFORM_TLS
+    if (tls_) {
+      try {
+        auto n = tls_->recv_into(std::as_writable_bytes(std::span(buf)));
+        eof_ = n == 0;
+        received_.append(buf, n);
+        return true;
+      } catch (const pysock::ssl_want_read_error&) {
+        return false;
+      } catch (const pysock::ssl_want_write_error&) {
+        return false;
+      } catch (const pysock::os_error&) {
+        eof_ = true;
+        return true;
+      }
+    }
+#endif
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+    eof_ = n <= 0;
+    if (n > 0) received_.append(buf, std::size_t(n));
+    return true;
+  }
+#ifdef PYSOCK_CONFORM_TLS
+  void send_close_notify() {
+    try {
+      tls_->unwrap();
+    } catch (const pysock::ssl_want_read_error&) {
+      return;  // close_notify is out, the answer is not awaited
+    }
+    throw std::runtime_error("the tested side answered close_notify before it was sent");
+  }
+  std::optional<pysock::ssl_socket> tls_;
+#else
+  static constexpr bool tls_ = false;  // a build without pysock::ssl
+#endif
+  int fd_;
+  std::string received_;
+  bool eof_ = false;
 };
 
 enum class kind { raw, reader, writer, pair, text };
@@ -326,8 +402,9 @@ struct skip_rest {
   std::string answer;
 };
 
+template <class Socket>
 struct scenario {
-  pysock::socket& sock;
+  Socket& sock;
   peer& other;
   int fd;
   pysock::io::file file;
@@ -459,6 +536,22 @@ std::string error_answer(std::exception_ptr error, bool& skip) {
     return answer("TypeError", e);
   } catch (const pysock::unsupported_operation& e) {
     return answer("UnsupportedOperation", e);
+#ifdef PYSOCK_CONFORM_TLS
+  } catch (const pysock::ssl_cert_verification_error& e) {
+    return answer("SSLCertVerificationError", e);
+  } catch (const pysock::ssl_zero_return_error& e) {
+    return answer("SSLZeroReturnError", e);
+  } catch (const pysock::ssl_want_read_error& e) {
+    return answer("SSLWantReadError", e);
+  } catch (const pysock::ssl_want_write_error& e) {
+    return answer("SSLWantWriteError", e);
+  } catch (const pysock::ssl_syscall_error& e) {
+    return answer("SSLSyscallError", e);
+  } catch (const pysock::ssl_eof_error& e) {
+    return answer("SSLEOFError", e);
+  } catch (const pysock::ssl_error& e) {
+    return answer("SSLError", e);
+#endif
   } catch (const pysock::blocking_io_error& e) {
     return answer("BlockingIOError", e);
   } catch (const pysock::timeout_error& e) {
@@ -476,42 +569,28 @@ std::string error_answer(std::exception_ptr error, bool& skip) {
   }
 }
 
-std::string run_scenario(const json& spec) {
-  std::string id = spec.get("id") ? quote(spec.get("id")->str()) : "null";
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    throw std::runtime_error("socketpair");
-  auto sock = pysock::socket::adopt(fds[0]);
-  peer other{fds[1], {}};
-  int big = 1 << 20;
-  ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-  auto feed =
-      spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
-  for (std::size_t sent = 0; sent < feed.size();) {
-    ssize_t n = ::send(fds[1], feed.data() + sent, feed.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += std::size_t(n);
-  }
-  const json* close_feed = spec.get("close_feed");
-  if (!close_feed || std::get<bool>(close_feed->v)) ::shutdown(fds[1], SHUT_WR);
+std::optional<std::string> text_option(const json& spec, const char* key) {
+  const json* v = spec.get(key);
+  if (!v || v->is_null()) return std::nullopt;
+  return v->str();
+}
 
-  auto text_opt = [&](const char* key) -> std::optional<std::string> {
-    const json* v = spec.get(key);
-    if (!v || v->is_null()) return std::nullopt;
-    return v->str();
-  };
-  std::string answer = "{\"id\": " + id;
-  scenario run{sock, other, fds[0], {}, kind::raw};
+// makefile, the ops and the final close on the tested socket (plain or TLS): the answer's
+// "makefile" and "results" parts; "peer" is what `other` received by the end.
+template <class Socket>
+std::string run_ops(const json& spec, Socket& sock, peer& other) {
+  std::string answer;
+  scenario<Socket> run{sock, other, sock.fileno(), {}, kind::raw};
   try {
     const json* t = spec.get("timeout");
     if (t && !t->is_null()) sock.settimeout(std::chrono::duration<double>(t->num()));
     pysock::makefile_options options;
     if (const json* b = spec.get("buffering"); b && !b->is_null())
       options.buffering = int(b->num());
-    options.encoding = text_opt("encoding").value_or("utf-8");
-    options.errors = text_opt("errors");
-    options.newline = text_opt("newline");
-    run.file = sock.makefile(text_opt("mode").value_or("r"), options);
+    options.encoding = text_option(spec, "encoding").value_or("utf-8");
+    options.errors = text_option(spec, "errors");
+    options.newline = text_option(spec, "newline");
+    run.file = sock.makefile(text_option(spec, "mode").value_or("r"), options);
     run.k = kind_of(run.file);
     answer += ", \"makefile\": {\"ok\": true}, \"results\": [";
     const json* ops = spec.get("ops");
@@ -546,21 +625,112 @@ std::string run_scenario(const json& spec) {
   } catch (...) {
   }
   drainer.join();
-  ::close(fds[1]);
-  return answer + ", \"peer\": " + quote(base64(other.received)) + "}";
+  return answer;
+}
+
+#ifdef PYSOCK_CONFORM_TLS
+// The two contexts of a TLS scenario, made once from --tls-dir (conformance.md "TLS
+// scenarios"): the peer is the server (no session tickets in flight), the tested side a
+// create_default_context client verifying "localhost".
+struct tls_setup {
+  pysock::ssl_context server{pysock::ssl_protocol::tls_server};
+  pysock::ssl_context client;
+
+  explicit tls_setup(const std::string& dir)
+      : client(pysock::create_default_context(pysock::purpose::server_auth, dir + "/ca.pem")) {
+    server.load_cert_chain(dir + "/server.pem", dir + "/server.key");
+    server.num_tickets(0);
+  }
+
+  // Both handshakes complete (the server's on a thread), each bounded by a timeout.
+  std::pair<pysock::ssl_socket, pysock::ssl_socket> wrap(pysock::socket tested,
+                                                         pysock::socket peer_end) {
+    const auto limit = std::chrono::seconds(5);
+    tested.settimeout(limit);
+    peer_end.settimeout(limit);
+    std::optional<pysock::ssl_socket> server_end;
+    std::exception_ptr server_error;
+    std::thread handshake([&] {
+      try {
+        server_end.emplace(server.wrap_socket(std::move(peer_end), {.server_side = true}));
+      } catch (...) {
+        server_error = std::current_exception();
+      }
+    });
+    std::optional<pysock::ssl_socket> client_end;
+    try {
+      client_end.emplace(client.wrap_socket(std::move(tested), {.server_hostname = "localhost"}));
+    } catch (...) {
+      handshake.join();
+      throw;
+    }
+    handshake.join();
+    if (server_error) std::rethrow_exception(server_error);
+    return {std::move(*client_end), std::move(*server_end)};
+  }
+};
+#else
+struct tls_setup {};
+#endif
+
+std::string run_scenario(const json& spec, tls_setup* tls) {
+  std::string answer = "{\"id\": " + (spec.get("id") ? quote(spec.get("id")->str()) : "null");
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    throw std::runtime_error("socketpair");
+  auto sock = pysock::socket::adopt(fds[0]);
+  auto peer_end = pysock::socket::adopt(fds[1]);
+  int big = 1 << 20;  // a 64 KiB feed (plus TLS framing) never blocks
+  ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  auto feed =
+      spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
+  const json* close_feed = spec.get("close_feed");
+  const bool eof_after_feed = !close_feed || std::get<bool>(close_feed->v);
+  const json* is_tls = spec.get("tls");
+  if (is_tls && std::get<bool>(is_tls->v)) {
+#ifdef PYSOCK_CONFORM_TLS
+    auto [tested, server_end] = tls->wrap(std::move(sock), std::move(peer_end));
+    peer other(fds[1]);
+    other.use_tls(std::move(server_end));
+    other.send_feed(feed, eof_after_feed);
+    answer += run_ops(spec, tested, other);
+    return answer + ", \"peer\": " + quote(base64(other.received())) + "}";
+#else
+    (void)tls;
+    throw std::runtime_error("a TLS scenario, and pysock-conform was built without pysock::ssl");
+#endif
+  }
+  peer other(peer_end.detach());
+  other.send_feed(feed, eof_after_feed);
+  answer += run_ops(spec, sock, other);
+  return answer + ", \"peer\": " + quote(base64(other.received())) + "}";
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+  std::unique_ptr<tls_setup> tls;
+  if (argc == 3 && std::string_view(argv[1]) == "--tls-dir") {
+#ifdef PYSOCK_CONFORM_TLS
+    tls = std::make_unique<tls_setup>(argv[2]);
+#endif
+  } else if (argc != 1) {
+    std::cerr << "usage: pysock-conform [--tls-dir DIR] < scenarios\n";
+    return 2;
+  }
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     json spec = parser(line).parse();
+    if (const json* is_tls = spec.get("tls"); is_tls && std::get<bool>(is_tls->v) && !tls) {
+      std::cerr << "pysock-conform: a TLS scenario needs --tls-dir (and a build with "
+                   "pysock::ssl)\n";
+      return 2;
+    }
     std::string answer;
     try {
-      answer = run_scenario(spec);
+      answer = run_scenario(spec, tls.get());
     } catch (const std::exception& e) {
       answer = "{\"id\": " + (spec.get("id") ? quote(spec.get("id")->str()) : "null") +
                ", \"harness_error\": " + quote(e.what()) + "}";
