@@ -5,13 +5,12 @@
 #   DIR/server.pem, server.key     leaf signed by the CA: SAN DNS:localhost, IP:127.0.0.1, IP:::1,
 #                                  serverAuth; signed with -CA, so it carries an AKID (tls.md 1.1)
 #   DIR/client.pem, client.key     leaf signed by the CA for client authentication (clientAuth)
-# Idempotent: an existing complete DIR is left as it is.
+# DIR is made afresh on every run (the certificates are valid for 30 days from now).
 set -euo pipefail
 dir=${1:?usage: make_test_certs.sh DIR}
+rm -rf "$dir"
 mkdir -p "$dir"
 cd "$dir"
-[ -s ca.pem ] && [ -s server.pem ] && [ -s server.key ] && [ -s client.pem ] && [ -s client.key ] &&
-  exit 0
 
 # EC keys: fast to make on a loaded machine, and accepted at security level 2.
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
