@@ -1,7 +1,7 @@
 // pysock-conform: the pysock side of the differential test against CPython (protocol in
 // conformance.md, Python side in reference.py). Reads one JSON scenario per line on stdin, runs it
 // through an AF_UNIX socketpair + pysock::makefile, and writes one JSON answer per line.
-// Built with pysock::ssl (PYSOCK_CONFORM_TLS), it also runs "tls": true scenarios over pysock's
+// Built with pysock::ssl (PYSOCK_TEST_WITH_SSL), it also runs "tls": true scenarios over pysock's
 // ssl_socket: usage pysock-conform [--tls-dir DIR].
 #include <poll.h>
 #include <sys/socket.h>
@@ -22,11 +22,12 @@
 #include "pysock/io/text.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/socket.hpp"
-#ifdef PYSOCK_CONFORM_TLS
-#include "pysock/ssl.hpp"
-#endif
+#include "support/python_json.hpp"
 
 namespace {
+
+using pysock_test::base64;
+using pysock_test::quote;
 
 // --- a small JSON value, parser and writer (ensure_ascii output, like json.dumps) -------------
 
@@ -169,92 +170,6 @@ class parser {
   std::size_t i_ = 0;
 };
 
-void write_escaped_unit(std::string& out, std::uint32_t unit) {
-  static const char* digits = "0123456789abcdef";
-  out += "\\u";
-  for (int shift = 12; shift >= 0; shift -= 4)
-    out += digits[(unit >> shift) & 0xF];
-}
-
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        default:
-          if (c < 0x20 || c == 0x7F) {
-            if (c == 0x7F) {
-              out += char(c);
-            } else {
-              write_escaped_unit(out, c);
-            }
-          } else {
-            out += char(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    std::uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
-    for (int k = 1; k < len && i + std::size_t(k) < text.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(text[i + std::size_t(k)]) & 0x3F);
-    }
-    i += std::size_t(len);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      write_escaped_unit(out, 0xD800 + (cp >> 10));
-      write_escaped_unit(out, 0xDC00 + (cp & 0x3FF));
-    } else {
-      write_escaped_unit(out, cp);
-    }
-  }
-  return out + "\"";
-}
-
-std::string base64(std::string_view data) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t(std::uint8_t(data[i])) << 16) |
-                      (std::uint32_t(std::uint8_t(data[i + 1])) << 8) | std::uint8_t(data[i + 2]);
-    for (int s = 18; s >= 0; s -= 6)
-      out += table[(n >> s) & 63];
-  }
-  if (std::size_t rest = data.size() - i) {
-    std::uint32_t n = std::uint32_t(std::uint8_t(data[i])) << 16;
-    if (rest == 2) n |= std::uint32_t(std::uint8_t(data[i + 1])) << 8;
-    out += table[(n >> 18) & 63];
-    out += table[(n >> 12) & 63];
-    out += rest == 2 ? table[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::string unbase64(std::string_view text) {
   std::string out;
   std::uint32_t acc = 0;
@@ -288,7 +203,7 @@ class peer {
   ~peer() {
     if (!tls_) ::close(fd_);
   }
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
   void use_tls(pysock::ssl_socket server) {
     tls_.emplace(std::move(server));
   }
@@ -298,7 +213,7 @@ class peer {
   // at most 16 KiB) and a close_notify (one SSL_shutdown that does not wait for the answer)
   // before the TCP shutdown, keeping TLS for reading.
   void send_feed(const std::string& feed, bool close_feed) {
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
     if (tls_) {
       tls_->settimeout(io_limit);
       tls_->sendall(feed);
@@ -346,7 +261,7 @@ class peer {
   // over TLS so is a failed record (the tested side may vanish mid-record).
   bool receive_some() {
     char buf[65536];
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
     if (tls_) {
       try {
         auto n = tls_->recv_into(std::as_writable_bytes(std::span(buf)));
@@ -369,7 +284,7 @@ class peer {
     if (n > 0) received_.append(buf, std::size_t(n));
     return true;
   }
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
   void send_close_notify() {
     try {
       tls_->unwrap();
@@ -510,63 +425,13 @@ struct scenario {
   }
 };
 
-// CLASS and TEXT of an exception, as Python's type(e).__name__ and str(e).
+// CLASS and TEXT of an exception, as Python's type(e).__name__ and str(e); `skip` is set for
+// the errors after which the remaining ops are skipped.
 std::string error_answer(std::exception_ptr error, bool& skip) {
-  skip = false;
-  auto answer = [](const char* cls, const std::exception& e) {
-    return std::string("{\"error\": \"") + cls + "\", \"message\": " + quote(e.what()) + "}";
-  };
-  try {
-    std::rethrow_exception(error);
-  } catch (const pysock::unicode_decode_error& e) {
-    skip = true;
-    return answer("UnicodeDecodeError", e);
-  } catch (const pysock::unicode_encode_error& e) {
-    skip = true;
-    return answer("UnicodeEncodeError", e);
-  } catch (const pysock::value_error& e) {
-    return answer("ValueError", e);
-  } catch (const std::invalid_argument& e) {  // the codecs' TypeError
-    return answer("TypeError", e);
-  } catch (const pysock::lookup_error& e) {
-    return answer("LookupError", e);
-  } catch (const pysock::io::attribute_error& e) {
-    return answer("AttributeError", e);
-  } catch (const pysock::io::type_error& e) {
-    return answer("TypeError", e);
-  } catch (const pysock::unsupported_operation& e) {
-    return answer("UnsupportedOperation", e);
-#ifdef PYSOCK_CONFORM_TLS
-  } catch (const pysock::ssl_cert_verification_error& e) {
-    return answer("SSLCertVerificationError", e);
-  } catch (const pysock::ssl_zero_return_error& e) {
-    return answer("SSLZeroReturnError", e);
-  } catch (const pysock::ssl_want_read_error& e) {
-    return answer("SSLWantReadError", e);
-  } catch (const pysock::ssl_want_write_error& e) {
-    return answer("SSLWantWriteError", e);
-  } catch (const pysock::ssl_syscall_error& e) {
-    return answer("SSLSyscallError", e);
-  } catch (const pysock::ssl_eof_error& e) {
-    return answer("SSLEOFError", e);
-  } catch (const pysock::ssl_error& e) {
-    return answer("SSLError", e);
-#endif
-  } catch (const pysock::blocking_io_error& e) {
-    return answer("BlockingIOError", e);
-  } catch (const pysock::timeout_error& e) {
-    return answer("TimeoutError", e);
-  } catch (const pysock::broken_pipe_error& e) {
-    return answer("BrokenPipeError", e);
-  } catch (const pysock::connection_reset_error& e) {
-    return answer("ConnectionResetError", e);
-  } catch (const pysock::connection_error& e) {
-    return answer("ConnectionError", e);
-  } catch (const pysock::os_error& e) {
-    return answer("OSError", e);
-  } catch (const std::exception& e) {
-    return answer("RuntimeError", e);
-  }
+  const auto e = pysock_test::python_error_of(error);
+  skip = e.skips_rest;
+  return std::string("{\"error\": \"") + e.cls +
+         "\", \"message\": " + pysock_test::quote(e.message) + "}";
 }
 
 std::optional<std::string> text_option(const json& spec, const char* key) {
@@ -628,7 +493,7 @@ std::string run_ops(const json& spec, Socket& sock, peer& other) {
   return answer;
 }
 
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
 // The two contexts of a TLS scenario, made once from --tls-dir (conformance.md "TLS
 // scenarios"): the peer is the server (no session tickets in flight), the tested side a
 // create_default_context client verifying "localhost".
@@ -688,7 +553,7 @@ std::string run_scenario(const json& spec, tls_setup* tls) {
   const bool eof_after_feed = !close_feed || std::get<bool>(close_feed->v);
   const json* is_tls = spec.get("tls");
   if (is_tls && std::get<bool>(is_tls->v)) {
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
     auto [tested, server_end] = tls->wrap(std::move(sock), std::move(peer_end));
     peer other(fds[1]);
     other.use_tls(std::move(server_end));
@@ -712,7 +577,7 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   std::unique_ptr<tls_setup> tls;
   if (argc == 3 && std::string_view(argv[1]) == "--tls-dir") {
-#ifdef PYSOCK_CONFORM_TLS
+#ifdef PYSOCK_TEST_WITH_SSL
     tls = std::make_unique<tls_setup>(argv[2]);
 #endif
   } else if (argc != 1) {
