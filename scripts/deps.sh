@@ -1,7 +1,7 @@
 # Sourced by scripts/demo and scripts/test: installs the Debian packages pysock needs when they
 # are missing (as root, or through sudo), so a fresh Debian 12 machine needs nothing by hand.
 pysock_packages="cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libcli11-dev socat ncat python3 pkg-config"
+  libbenchmark-dev libcli11-dev socat ncat python3 pkg-config libssl-dev openssl"
 
 pysock_ensure_packages() {
   local missing=()

@@ -120,6 +120,9 @@ os_error::os_error(std::string message)
 os_error::os_error(std::error_code code, std::string message, std::nullopt_t)
     : std::system_error(code), what_(std::move(message)), has_errno_(false) {}
 
+os_error::os_error(std::error_code code, std::string strerror, plain_text_t)
+    : std::system_error(code), strerror_(strerror), what_(std::move(strerror)) {}
+
 std::optional<int> os_error::errno_value() const noexcept {
   if (!has_errno_) return std::nullopt;
   return code().value();
@@ -130,8 +133,10 @@ blocking_io_error::blocking_io_error(int errno_value, std::string strerror,
     : os_error(std::error_code(errno_value, std::generic_category()), std::move(strerror)),
       characters_written_(characters_written) {}
 
-timeout_error::timeout_error()
-    : os_error(std::make_error_code(std::errc::timed_out), "timed out", std::nullopt) {}
+timeout_error::timeout_error() : timeout_error("timed out") {}
+
+timeout_error::timeout_error(std::string message)
+    : os_error(std::make_error_code(std::errc::timed_out), std::move(message), std::nullopt) {}
 
 unicode_error::unicode_error(std::string message, std::string encoding, std::string object,
                              std::size_t start, std::size_t end, std::string reason)

@@ -44,6 +44,10 @@ class os_error : public std::system_error {
  protected:
   // For subclasses whose message-only form still has a meaningful code (e.g. timeouts).
   os_error(std::error_code code, std::string message, std::nullopt_t no_errno);
+  // For errors whose str() is the strerror alone although errno is set (Python's SSLError:
+  // errno = args[0], str(e) = args[1]).
+  struct plain_text_t {};
+  os_error(std::error_code code, std::string strerror, plain_text_t);
 
  private:
   std::string strerror_;
@@ -70,6 +74,9 @@ class timeout_error : public os_error {
  public:
   using os_error::os_error;
   timeout_error();  // the socket timeout: "timed out"
+  // A timeout with its own text (TLS: "The read operation timed out"), no errno, code()
+  // std::errc::timed_out.
+  explicit timeout_error(std::string message);
 };
 
 class connection_error : public os_error {
@@ -154,6 +161,12 @@ class unicode_encode_error : public unicode_error {
  public:
   unicode_encode_error(std::string encoding, std::string object, std::size_t start, std::size_t end,
                        std::string reason);
+};
+
+// NotImplementedError (e.g. wrapping a datagram socket in TLS).
+class not_implemented_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
 };
 
 // LookupError: an unknown encoding or error handler name.
