@@ -294,6 +294,14 @@ def test_version_mismatch_as_cpython():
 
 
 @test
+def test_tickets_only_then_timeout_as_cpython():
+    """After a TLS 1.3 handshake the server sends only its two session tickets: the client's
+    recv must wait for data (not take the readable fd for data, not hang past the timeout) and
+    raise CPython's read timeout."""
+    same_as_cpython([], ["--tls", "1.3", "--timeout", "0.5"], ["recv"], "TimeoutError")
+
+
+@test
 def test_ragged_eof_strict_as_cpython():
     """The server closes without close_notify: with suppress_ragged_eofs=False the client's
     recv raises SSLEOFError, then the misleading second error, as CPython."""
