@@ -19,6 +19,7 @@ set(_tls_driver ${CMAKE_CURRENT_LIST_DIR}/interop/test_tls_interop.py)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_tls_driver})
 execute_process(COMMAND ${Python3_EXECUTABLE} ${_tls_driver} --list
   OUTPUT_VARIABLE _tls_tests OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+string(REPLACE "\n" ";" _tls_tests "${_tls_tests}")
 foreach(test ${_tls_tests})
   add_test(NAME tls_interop.${test}
     COMMAND ${Python3_EXECUTABLE} ${_tls_driver} --tls-peer $<TARGET_FILE:tls_peer>
