@@ -121,8 +121,9 @@ std::exception_ptr ssl_io_exception(const ssl_io_failure& failure, SSL* ssl,
                                         "The operation did not complete (write)");
     case SSL_ERROR_SYSCALL:
       if (packed == 0) {
-        // The transport failed: an errno is an OSError; no errno (or ret 0) is a ragged EOF.
-        if (failure.ret == -1 && failure.saved_errno != 0) {
+        // The transport failed: an errno is an OSError; no errno is a ragged EOF. (The *_ex
+        // calls return 0 on failure, so the return value tells nothing here, as in 3.13.)
+        if (failure.saved_errno != 0) {
           try {
             raise_os_error(failure.saved_errno);
           } catch (...) {

@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # Builds tests/packaging/consumer against pysock the way users do, and runs it.
-#   run.sh MODE SOURCE_DIR WORK_DIR CXX_COMPILER
+#   run.sh MODE SOURCE_DIR WORK_DIR CXX_COMPILER [ssl]
 # MODE: find_package (installs pysock into WORK_DIR/prefix first), add_subdirectory,
 # fetchcontent, or pkg-config (installs, then compiles with the flags pkg-config gives).
+# With "ssl", the consumer is tests/packaging/ssl_consumer (pysock::ssl, pkg-config pysock-ssl),
+# run with throwaway certificates.
 set -euo pipefail
-mode=$1 source=$2 work=$3 cxx=$4
+mode=$1 source=$2 work=$3 cxx=$4 component=${5:-}
 rm -rf "$work"
 mkdir -p "$work"
 consumer="$source/tests/packaging/consumer"
+module=pysock
+run_args=()
+if [ "$component" = ssl ]; then
+  consumer="$source/tests/packaging/ssl_consumer"
+  module=pysock-ssl
+  "$source/tests/support/make_tls_certificates.sh" "$work/certs"
+  run_args=("$work/certs")
+fi
 
 install_pysock() {
   cmake -S "$source" -B "$work/pysock-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_COMPILER="$cxx" -DPYSOCK_TEST=OFF -DPYSOCK_EXAMPLES=OFF -DPYSOCK_BENCH=OFF \
-    -DPYSOCK_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+    -DPYSOCK_INSTALL=ON -DPYSOCK_SSL="$([ "$component" = ssl ] && echo ON || echo OFF)" \
+    -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
   cmake --build "$work/pysock-build" >/dev/null
   cmake --install "$work/pysock-build" >/dev/null
 }
@@ -28,12 +39,12 @@ case "$mode" in
   pkg-config)
     install_pysock
     libdir=$(find "$work/prefix" -name pysock.pc -printf '%h\n' | head -n 1)
-    flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs pysock)
+    flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs "$module")
     # shellcheck disable=SC2086 # the flags are meant to split
     "$cxx" "$consumer/main.cpp" -o "$work/consumer-pkg" $flags
-    "$work/consumer-pkg"
+    "$work/consumer-pkg" "${run_args[@]}"
     exit 0 ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 cmake --build "$work/consumer" >/dev/null
-"$work/consumer/consumer"
+"$work/consumer/consumer" "${run_args[@]}"
