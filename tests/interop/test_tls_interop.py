@@ -209,7 +209,7 @@ def exchange(server_kind, client_kind, version):
     try:
         server_event, client_event = handshake(srv), handshake(cli)
         wanted_version = f"TLSv{version}"
-        for event, peer_cn in ((server_event, "pysock test client"), (client_event, "localhost")):
+        for event, peer_cn in ((server_event, "pysock client"), (client_event, "localhost")):
             expect(event["session"]["version"], wanted_version, "version")
             expect(event["session"]["alpn"], "http/1.1", "ALPN")
             expect(event["session"]["peer_cn"], peer_cn, "peer certificate")
@@ -399,7 +399,7 @@ def s_client_test(version):
         session = handshake(srv)["session"]
         expect(session["version"], f"TLSv{version}", "version")
         expect(session["alpn"], "h2", "ALPN")
-        expect(session["peer_cn"], "pysock test client", "client certificate")
+        expect(session["peer_cn"], "pysock client", "client certificate")
         s_client.wait_for(r"Verify return code: 0 \(ok\)")
         s_client.write("hello from s_client\n")
         expect(recv_text(srv.ask("recv")), "hello from s_client\n", "recv")
@@ -497,7 +497,7 @@ def test_lines_100mb_ragged_close():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tls-peer", help="the tls_peer program")
-    parser.add_argument("--certs", help="make_test_certs.sh's directory")
+    parser.add_argument("--certs", help="make_tls_certificates.sh's directory")
     parser.add_argument("--list", action="store_true", help="print the test names")
     parser.add_argument("tests", nargs="*")
     args = parser.parse_args()
