@@ -453,6 +453,27 @@ def test_socat_server_pysock_client():
             cli.kill()
 
 
+@test
+def test_pysock_server_ncat_client():
+    """ncat --ssl verifying the certificate for localhost: a line each way, then ncat's end of
+    input closes its side."""
+    srv, port = server("pysock")
+    ncat = Proc(["ncat", "--ssl", "--ssl-verify", "--ssl-trustfile", cert("ca.pem"),
+                 "--ssl-servername", "localhost", "127.0.0.1", str(port)])
+    try:
+        handshake(srv)
+        ncat.write("hello from ncat\n")
+        expect(recv_text(srv.ask("recv")), "hello from ncat\n", "recv")
+        srv.ask("send hello from pysock")
+        ncat.wait_for(r"^hello from pysock$")
+        ncat.close_stdin()
+        expect(recv_text(srv.ask("recvall")), "", "recv at ncat's end")
+        finish_all(ncat, srv)
+    finally:
+        srv.kill()
+        ncat.kill()
+
+
 # --- 100 MB of lines through makefile("rb") --------------------------------------------------
 
 def big_lines(clean):
@@ -507,7 +528,7 @@ def main():
     if not args.tls_peer or not args.certs:
         parser.error("--tls-peer and --certs are needed to run tests")
     CONFIG.tls_peer, CONFIG.certs, CONFIG.python = args.tls_peer, args.certs, python313()
-    for tool in ("openssl", "socat"):
+    for tool in ("openssl", "socat", "ncat"):
         if not shutil.which(tool):
             print(f"WARNING: {tool} not found", file=sys.stderr)
     failed = 0
