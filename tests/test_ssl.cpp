@@ -804,21 +804,31 @@ TEST(SslEof, HandshakeFailuresOfTheServer) {
 }
 
 // ---- SIGPIPE: every write path, in a child with SIGPIPE at its default
-// -----------------------------
+// ----------------------------- Both mechanisms (ssl/bio.hpp): pysock's MSG_NOSIGNAL BIO (the
+// default) and OpenSSL's socket BIO under the per-call guard (what a context with op_enable_ktls
+// gets).
+
+ssl_context with_ktls(ssl_context ctx, bool ktls) {
+  if (ktls) ctx.options(ctx.options() | op_enable_ktls);
+  return ctx;
+}
 
 template <class Body>
 void expect_no_sigpipe(Body body) {
-  auto result = pysock_test::run_in_child([&] {
-    ::signal(SIGPIPE, SIG_DFL);
-    body();
-  });
-  EXPECT_EQ(result.signal, 0) << "killed by signal " << result.signal;
-  EXPECT_EQ(result.exit_code, 0) << result.output;
+  for (bool ktls : {false, true}) {
+    auto result = pysock_test::run_in_child([&] {
+      ::signal(SIGPIPE, SIG_DFL);
+      body(ktls);
+    });
+    EXPECT_EQ(result.signal, 0) << "killed by signal " << result.signal << ", ktls " << ktls;
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+  }
 }
 
 // The peer's TCP end is gone: every write of `client` meets EPIPE.
-std::pair<ssl_socket, ssl_socket> connected_then_gone() {
-  auto [client, server] = connected(server_context(), client_context(), pysock_test::tcp_pair());
+std::pair<ssl_socket, ssl_socket> connected_then_gone(bool ktls) {
+  auto [client, server] = connected(with_ktls(server_context(), ktls),
+                                    with_ktls(client_context(), ktls), pysock_test::tcp_pair());
   server.shutdown(shut::rdwr);
   server.close();
   return {std::move(client), std::move(server)};
@@ -838,48 +848,49 @@ void expect_broken_pipe(const std::function<void()>& write) {
 }
 
 TEST(SslSigpipe, SendAndSendall) {
-  expect_no_sigpipe([] {
-    auto [client, server] = connected_then_gone();
+  expect_no_sigpipe([](bool ktls) {
+    auto [client, server] = connected_then_gone(ktls);
     expect_broken_pipe([&] { client.send("x"); });
   });
-  expect_no_sigpipe([] {
-    auto [client, server] = connected_then_gone();
+  expect_no_sigpipe([](bool ktls) {
+    auto [client, server] = connected_then_gone(ktls);
     expect_broken_pipe([&] { client.sendall(std::string(100000, 'x')); });
   });
 }
 
 TEST(SslSigpipe, SendfileAndCloseNotify) {
-  expect_no_sigpipe([] {
-    auto [client, server] = connected_then_gone();
+  expect_no_sigpipe([](bool ktls) {
+    auto [client, server] = connected_then_gone(ktls);
     expect_broken_pipe([&] { client.sendfile(tls_file("ca.pem")); });
   });
-  expect_no_sigpipe([] {
-    auto [client, server] = connected_then_gone();
+  expect_no_sigpipe([](bool ktls) {
+    auto [client, server] = connected_then_gone(ktls);
+    client.send("x");  // the peer answers with a reset, so close_notify meets EPIPE
     ::usleep(1000);
     try {
-      client.unwrap();  // close_notify into a closed connection
+      client.unwrap();
     } catch (const os_error&) {
     }
   });
 }
 
 TEST(SslSigpipe, HandshakeAlertAndClientHello) {
-  expect_no_sigpipe([] {
+  expect_no_sigpipe([](bool ktls) {
     // The client hello goes to a peer that closed: EPIPE or a reset, never a signal.
     auto [a, b] = pysock_test::tcp_pair();
     b.close();
     try {
-      client_context().wrap_socket(std::move(a), {.server_hostname = "localhost"});
+      with_ktls(client_context(), ktls).wrap_socket(std::move(a), {.server_hostname = "localhost"});
     } catch (const os_error&) {
     }
   });
-  expect_no_sigpipe([] {
+  expect_no_sigpipe([](bool ktls) {
     // The server's alert for a plaintext request goes to a client that is gone.
     auto [a, b] = pysock_test::tcp_pair();
     a.sendall("GET / HTTP/1.0\r\n\r\n");
     a.close();
     try {
-      server_context().wrap_socket(std::move(b), {.server_side = true});
+      with_ktls(server_context(), ktls).wrap_socket(std::move(b), {.server_side = true});
     } catch (const os_error&) {
     }
   });

@@ -294,8 +294,11 @@ ssl_context create_default_context(purpose p = purpose::server_auth,
 // ssl_want_write_error. The fd is non-blocking while TLS is active, whatever the timeout.
 //
 // No SIGPIPE reaches the process from any write (handshake, send, alerts, close_notify,
-// sendfile): OpenSSL's writes run with SIGPIPE blocked in the calling thread, and a SIGPIPE
-// they raise is taken back before the mask is restored; a gone peer is a broken_pipe_error.
+// sendfile), and the process's signal disposition is never touched; a gone peer is a
+// broken_pipe_error. By default OpenSSL writes through a socket BIO of pysock's that sends with
+// MSG_NOSIGNAL (no cost). A context with op_enable_ktls keeps OpenSSL's own socket BIO, which
+// kernel TLS needs; there each OpenSSL call runs with SIGPIPE blocked in the calling thread and
+// a SIGPIPE it raised is taken back before the mask is restored (three system calls per call).
 //
 // Operations Python refuses on an SSLSocket (dup, recvfrom, recvfrom_into, sendto, recvmsg,
 // sendmsg, and non-zero flags) are absent from this type.

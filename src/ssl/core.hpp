@@ -71,6 +71,7 @@ struct ssl_core {
   std::mutex mutex;  // every OpenSSL call on `ssl`
   SSL* ssl = nullptr;
   int fd = -1;
+  bool guard_sigpipe = false;  // OpenSSL's socket BIO (kTLS): each call under a sigpipe_guard
   std::atomic<bool> tls_active{false};
   std::atomic<bool> closed{false};
   // The first fatal error, latched (under `mutex`): OpenSSL's later codes mislead (tls.md 2.2).

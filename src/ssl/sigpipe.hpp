@@ -1,11 +1,9 @@
-// Internal: no SIGPIPE from OpenSSL's writes, without touching the process's disposition.
-//
-// OpenSSL 3.0's socket BIO writes with write(2), not send(MSG_NOSIGNAL), so a write to a gone
-// peer raises SIGPIPE. A custom BIO could use MSG_NOSIGNAL, but it would also turn kernel TLS
-// off (kTLS is set up through the socket BIO). So each OpenSSL call runs with SIGPIPE blocked in
-// the calling thread (the signal of a failed write is directed at that thread); a SIGPIPE that
-// became pending during the call is taken back with sigtimedwait before the mask is restored.
-// Cost: three system calls per OpenSSL call (block, sigpending, restore); see bench/.
+// Internal: no SIGPIPE from OpenSSL's own socket BIO (used for kernel TLS, see bio.hpp), without
+// touching the process's disposition. The OpenSSL call runs with SIGPIPE blocked in the calling
+// thread (the signal of a failed write is directed at that thread); a SIGPIPE that became
+// pending during the call is taken back with sigtimedwait before the mask is restored.
+// Cost: three system calls per OpenSSL call (block, sigpending, restore); see
+// bench/ssl_sigpipe_cost.cpp.
 #pragma once
 
 #include <signal.h>

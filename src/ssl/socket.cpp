@@ -9,6 +9,7 @@
 
 #include "detail/poll.hpp"
 #include "pysock/makefile.hpp"
+#include "ssl/bio.hpp"
 #include "ssl/certificate.hpp"
 #include "ssl/core.hpp"
 #include "ssl/error.hpp"
@@ -89,7 +90,16 @@ void ssl_core::start_tls() {
   ssl = SSL_new(context.core_->ctx);
   if (!ssl) raise_ssl_library_error();
   fd = sock.fileno();
-  if (!SSL_set_fd(ssl, fd)) raise_ssl_library_error();
+  // See ssl/bio.hpp: OpenSSL's socket BIO (kernel TLS possible, SIGPIPE guarded per call) when
+  // kTLS is asked for, else pysock's MSG_NOSIGNAL BIO.
+  guard_sigpipe = (SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS) != 0;
+  if (guard_sigpipe) {
+    if (!SSL_set_fd(ssl, fd)) raise_ssl_library_error();
+  } else {
+    BIO* bio = new_nosignal_socket_bio(fd);
+    if (!bio) raise_ssl_library_error();
+    SSL_set_bio(ssl, bio, bio);
+  }
   SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
   if (options.server_hostname)
     configure_hostname(ssl, *options.server_hostname, context.core_->check_hostname);
@@ -111,12 +121,12 @@ ssl_step ssl_core::attempt(ssl_operation op, Call& call) {
   }
   ERR_clear_error();
   ssl_io_failure failure;
-  {
-    sigpipe_guard no_sigpipe;
-    errno = 0;
-    failure.ret = call(ssl);
-    failure.saved_errno = errno;
-  }
+  std::optional<sigpipe_guard> no_sigpipe;
+  if (guard_sigpipe) no_sigpipe.emplace();
+  errno = 0;
+  failure.ret = call(ssl);
+  failure.saved_errno = errno;
+  no_sigpipe.reset();
   if (failure.ret > 0) return ssl_step::done(failure.ret);
   failure.ssl_error = SSL_get_error(ssl, failure.ret);
   if (failure.ssl_error == SSL_ERROR_WANT_READ || failure.ssl_error == SSL_ERROR_WANT_WRITE) {
