@@ -300,23 +300,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // costs a buffer of its own): a chunk then goes in as far as it fits, and the reads that follow
   // drain the socket, since a read that wants more has taken all there was.
   reading r;
-  bool failed = false;
-  for (std::string_view rest = stream; !rest.empty() && !failed;) {
+  bool ended = false;
+  for (std::string_view rest = stream; !rest.empty() && !ended;) {
     rest.remove_prefix(send_some(fds[1], rest.substr(0, plan.next() + 1)));
     try {
       const std::size_t n = plan.next() + 1;
       const std::string got = server.recv(n);
       check(got.size() <= n);
       r.got += got;
-      if (got.empty()) r.clean_end = true, failed = true;
+      if (got.empty()) r.clean_end = ended = true;  // close_notify, before the socket's EOF
     } catch (const pysock::ssl_want_read_error&) {
     } catch (const pysock::ssl_error&) {
       check(flipped);  // an intact prefix never fails before its end
-      failed = true;
+      ended = true;
     }
   }
   ::shutdown(fds[1], SHUT_WR);
-  if (!failed) read_to_end(server, (flags & option::through_makefile) != 0, plan, r);
+  if (!ended) read_to_end(server, (flags & option::through_makefile) != 0, plan, r);
 
   check(r.got.size() <= plaintext.size() && plaintext.compare(0, r.got.size(), r.got) == 0);
   if (!flipped) {
