@@ -6,6 +6,12 @@
 #   conformance.harness_self_consistent    reference.py against itself: must match exactly
 #   conformance.harness_detects_mismatch   reference.py --mutate value: compare.py must notice
 #   conformance.harness_detects_crash      reference.py --mutate crash: compare.py must notice
+#   conformance.cpython_tls                the same corpus and generated scenarios a second time
+#                                          over TLS, plus tls.jsonl (TLS-only scenarios)
+#   conformance.harness_self_consistent_tls  reference.py against itself over TLS
+#
+# The TLS tests need the certificates of tests/certs.cmake (fixture tls_certs); cpython_tls
+# also needs pysock-conform built with pysock::ssl.
 #
 # The generated part is re-seeded without reconfiguring through the environment:
 #   PYSOCK_CONFORM_SEED=7 PYSOCK_CONFORM_COUNT=20000 ctest --preset release -R conformance.cpython
@@ -36,6 +42,16 @@ function(_pysock_conformance_tests)
   set_tests_properties(conformance.harness_self_consistent conformance.harness_detects_mismatch
     conformance.harness_detects_crash PROPERTIES TIMEOUT 300 LABELS conformance)
 
+  get_property(cert_dir GLOBAL PROPERTY PYSOCK_TEST_CERT_DIR)
+  set(over_tls --tls --tls-dir "${cert_dir}")
+  if(cert_dir)
+    add_test(NAME conformance.harness_self_consistent_tls
+      COMMAND ${compare} --impl "${reference}" --corpus "${dir}/tls.jsonl" "${dir}/nasty.jsonl"
+              --generate 300 --seed 7 ${over_tls})
+    set_tests_properties(conformance.harness_self_consistent_tls PROPERTIES
+      TIMEOUT 300 LABELS "conformance;tls" FIXTURES_REQUIRED tls_certs)
+  endif()
+
   if(NOT TARGET pysock-conform)
     message(STATUS "conformance: no pysock-conform target, conformance.cpython not added")
     return()
@@ -44,6 +60,18 @@ function(_pysock_conformance_tests)
     COMMAND ${compare} --impl "$<TARGET_FILE:pysock-conform>" --corpus "${dir}/nasty.jsonl"
             --generate ${PYSOCK_CONFORM_COUNT} --seed ${PYSOCK_CONFORM_SEED})
   set_tests_properties(conformance.cpython PROPERTIES TIMEOUT 600 LABELS conformance)
+
+  if(NOT cert_dir OR NOT TARGET pysock::ssl)
+    message(STATUS "conformance: no certificates or no pysock::ssl, conformance.cpython_tls "
+                   "not added")
+    return()
+  endif()
+  add_test(NAME conformance.cpython_tls
+    COMMAND ${compare} --impl "$<TARGET_FILE:pysock-conform>"
+            --corpus "${dir}/nasty.jsonl" "${dir}/tls.jsonl"
+            --generate ${PYSOCK_CONFORM_COUNT} --seed ${PYSOCK_CONFORM_SEED} ${over_tls})
+  set_tests_properties(conformance.cpython_tls PROPERTIES
+    TIMEOUT 600 LABELS "conformance;tls" FIXTURES_REQUIRED tls_certs)
 endfunction()
 
 if(NOT Python3_Interpreter_FOUND)

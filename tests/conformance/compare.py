@@ -16,6 +16,9 @@ one mismatch was found.
 The environment variables PYSOCK_CONFORM_SEED and PYSOCK_CONFORM_COUNT override --seed and
 --generate, so a CTest run can be re-seeded without reconfiguring.
 
+--tls-dir DIR hands the certificates of the TLS scenarios (conformance.md "TLS scenarios") to
+both sides; --tls additionally runs every scenario of the corpus and of the generator over TLS.
+
 Deliberate differences go in allowlist.json next to this script (see the comment there).
 """
 
@@ -43,7 +46,12 @@ TEXT_CLASSES = {"ValueError", "UnsupportedOperation", "LookupError", "UnicodeErr
 OSERROR_CLASSES = {cls.__name__ for cls in vars(builtins).values()
                    if isinstance(cls, type) and issubclass(cls, OSError)}
 OSERROR_CLASSES |= {"timeout", "gaierror", "herror", "UnsupportedOperation"}
+# The ssl module's OSError family (compare.py itself needs no ssl module to know them).
+OSERROR_CLASSES |= {"SSLError", "SSLZeroReturnError", "SSLWantReadError", "SSLWantWriteError",
+                    "SSLSyscallError", "SSLEOFError", "SSLCertVerificationError"}
 ERRNO_PREFIX = re.compile(r"^\[Errno -?\d+\]")
+# CPython's TLS messages name the line of _ssl.c that raised them; pysock's name none.
+SSL_SOURCE_LOCATION = re.compile(r"^_ssl\.c:\d+: | \(_ssl\.c:\d+\)$")
 HARNESS_CLASSES = {"HarnessTimeout", "ProtocolError"}
 
 
@@ -123,9 +131,12 @@ def text_counts(result):
 
 def normalize(result):
     """The comparable part of a makefile or op result."""
-    if isinstance(result, dict) and "error" in result and not text_counts(result):
+    if not isinstance(result, dict) or "error" not in result:
+        return result
+    if not text_counts(result):
         return {"error": result["error"]}
-    return result
+    return {"error": result["error"],
+            "message": SSL_SOURCE_LOCATION.sub("", str(result.get("message", "")))}
 
 
 def differences(spec, ref, impl):
@@ -204,7 +215,8 @@ def report(spec, diffs, label):
 
 # --- main ------------------------------------------------------------------------------------
 
-def load_scenarios(corpora, count, seed):
+def load_scenarios(corpora, count, seed, tls):
+    """The corpora's scenarios, then the generated ones; with tls, every one over TLS."""
     scenarios = []
     for corpus in corpora:
         for number, line in enumerate(Path(corpus).read_text().splitlines(), 1):
@@ -213,7 +225,10 @@ def load_scenarios(corpora, count, seed):
                     scenarios.append(json.loads(line))
                 except json.JSONDecodeError as exc:
                     raise SystemExit(f"{corpus}:{number}: {exc}") from exc
-    return scenarios + (generate(count, seed) if count else [])
+    scenarios += generate(count, seed) if count else []
+    if tls:
+        scenarios = [dict(spec, tls=True) for spec in scenarios]
+    return scenarios
 
 
 def impl_words(impl, python):
@@ -233,6 +248,10 @@ def parse_args():
     parser.add_argument("--corpus", nargs="*", default=[], help="JSON-lines scenario files")
     parser.add_argument("--generate", type=int, default=0, help="generated scenarios to add")
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
+    parser.add_argument("--tls-dir", help="certificates for TLS scenarios (ca.pem, server.pem, "
+                        "server.key), passed to both sides")
+    parser.add_argument("--tls", action="store_true",
+                        help='run every scenario over TLS (sets "tls": true; needs --tls-dir)')
     parser.add_argument("--jobs", type=int, default=4, help="batches run at once per side")
     parser.add_argument("--allowlist", default=str(HERE / "allowlist.json"))
     parser.add_argument("--expect-mismatch", action="store_true",
@@ -242,6 +261,8 @@ def parse_args():
     args = parser.parse_args()
     args.seed = int(os.environ.get("PYSOCK_CONFORM_SEED", args.seed))
     args.generate = int(os.environ.get("PYSOCK_CONFORM_COUNT", args.generate))
+    if args.tls and not args.tls_dir:
+        parser.error("--tls needs --tls-dir")
     return args
 
 
@@ -250,11 +271,14 @@ def run_both(args, scenarios):
     python = reference_python()
     ref_command = [python, "-I", str(HERE / "reference.py")]
     impl_command = impl_words(args.impl, python)
+    if args.tls_dir:
+        ref_command += ["--tls-dir", args.tls_dir]
+        impl_command += ["--tls-dir", args.tls_dir]
     jobs = max(1, min(args.jobs, len(scenarios)))
     # Round-robin batches spread the slow (timeout) scenarios evenly.
     batches = [list(enumerate(scenarios))[start::jobs] for start in range(jobs)]
-    print(f"{len(scenarios)} scenarios (generated {args.generate}, seed {args.seed}), "
-          f"{jobs} batches per side", flush=True)
+    print(f"{len(scenarios)} scenarios (generated {args.generate}, seed {args.seed}"
+          f"{', all over TLS' if args.tls else ''}), {jobs} batches per side", flush=True)
     with concurrent.futures.ThreadPoolExecutor(2 * jobs) as pool:
         ref_futures = run_side(pool, ref_command, batches)
         impl_futures = run_side(pool, impl_command, batches)
@@ -309,7 +333,7 @@ class Tally:
 
 def main():
     args = parse_args()
-    scenarios = load_scenarios(args.corpus, args.generate, args.seed)
+    scenarios = load_scenarios(args.corpus, args.generate, args.seed, args.tls)
     tally = Tally(load_allowlist(args.allowlist), args.max_report)
     ref_answers, impl_answers, impl_broken = run_both(args, scenarios)
     for spec, ref, impl in zip(scenarios, ref_answers, impl_answers):
