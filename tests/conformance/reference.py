@@ -4,7 +4,9 @@
 Reads scenarios (one JSON object per line) on standard input and runs each one through
 CPython's own ``socket.socketpair()`` (AF_UNIX) and ``socket.makefile()``; writes one JSON
 answer per scenario, in order, on standard output.  Standard library only; the reference
-interpreter is CPython 3.13.
+interpreter is CPython 3.13.  Under an older CPython the four known differences are emulated
+(cpython313.py, ``--emulate auto``, the default); ``--emulate force`` applies them under 3.13 too
+and ``--emulate off`` never; ``--describe`` prints which interpreter and emulation would answer.
 
 Harness-level outcomes that CPython itself never produces use their own CLASS names:
 ``ProtocolError`` (an op or attribute name the protocol does not know; the next op still runs)
@@ -26,6 +28,10 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder out
+import cpython313  # noqa: E402  (sibling module)
 
 # Upper bound for one op; legitimate ops finish within the scenario's timeout (at most one
 # recv can time out, since the SocketIO is poisoned afterwards) or peer_recv's 0.2 s.
@@ -287,7 +293,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutate", choices=("value", "crash"),
                         help="answer wrongly on purpose (harness self-test only)")
+    parser.add_argument("--emulate", choices=("auto", "force", "off"), default="auto",
+                        help="CPython 3.13's behaviour where this CPython lacks it (auto), "
+                        "everywhere (force) or nowhere (off)")
+    parser.add_argument("--describe", action="store_true",
+                        help="print the interpreter and the emulated changes, then exit")
     args = parser.parse_args()
+    emulated = [] if args.emulate == "off" else cpython313.install(args.emulate == "force")
+    if args.describe:
+        print(cpython313.describe(emulated))
+        return
     signal.signal(signal.SIGALRM, on_alarm)
     for count, line in enumerate(sys.stdin):
         if not line.strip():
