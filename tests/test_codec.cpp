@@ -12,8 +12,8 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <random>
 #include <thread>
 

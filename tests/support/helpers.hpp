@@ -101,8 +101,8 @@ int unused_tcp_port();
 // /etc/hosts, a bare debootstrap root or container may not. Tests that resolve it start with
 // PYSOCK_REQUIRE_LOCALHOST(), so a minimal machine skips them with the reason.
 bool localhost_resolves();
-#define PYSOCK_REQUIRE_LOCALHOST()          \
-  if (!pysock_test::localhost_resolves())   \
+#define PYSOCK_REQUIRE_LOCALHOST()                                                          \
+  if (!pysock_test::localhost_resolves())                                                   \
   GTEST_SKIP() << "\"localhost\" does not resolve to 127.0.0.1 here (no localhost line in " \
                   "/etc/hosts)"
 
