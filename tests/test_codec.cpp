@@ -1010,6 +1010,7 @@ TEST(CodecThreaded, FactoriesAndIndependentObjectsWorkFromManyThreads) {
 constexpr const char* differential_script = R"PY(
 import codecs, sys
 sys.path.insert(0, sys.argv[3])
+sys.dont_write_bytecode = True
 import cpython313
 print(cpython313.describe(cpython313.install()))
 

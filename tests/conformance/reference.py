@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder out
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import cpython313  # noqa: E402  (sibling module)
 
 # Upper bound for one op; legitimate ops finish within the scenario's timeout (at most one
