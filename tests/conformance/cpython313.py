@@ -123,7 +123,6 @@ def _writer_class(base, changes):
                 _check_size(args)
                 return super().read1(*args)
 
-    Writer.__name__ = Writer.__qualname__ = base.__name__
     return Writer
 
 
