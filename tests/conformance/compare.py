@@ -8,8 +8,14 @@ with the line ``N passed, M failed``.
     compare.py --impl build/release/tests/pysock-conform --corpus nasty.jsonl \\
                --generate 2000 --seed 1
 
+The reference interpreter is $PYSOCK_PYTHON when set, else CPython 3.13 when installed, else
+python3; under 3.11 or 3.12 reference.py emulates the four known differences (cpython313.py).
+The line before the last says which interpreter answered and what it emulated:
+``REFERENCE CPython 3.11.2 (/usr/bin/python3), 3.13 emulation on: gh-80109, ...``.
+
 Exit status: 0 when every scenario matched, 1 on any mismatch (including a crashed or silent
-implementation), 2 when the reference itself failed (a harness problem).  With
+implementation), 2 when the reference itself failed (a harness problem), 77 when
+--require-313 finds no CPython 3.13 (a skip, with the reason on the last line).  With
 --expect-mismatch (the harness's own self-test) the first two are swapped: 0 only when at least
 one mismatch was found.
 
@@ -53,12 +59,17 @@ ERRNO_PREFIX = re.compile(r"^\[Errno -?\d+\]")
 # CPython's TLS messages name the line of _ssl.c that raised them; pysock's name none.
 SSL_SOURCE_LOCATION = re.compile(r"^_ssl\.c:\d+: | \(_ssl\.c:\d+\)$")
 HARNESS_CLASSES = {"HarnessTimeout", "ProtocolError"}
+SKIPPED = 77  # exit status CTest's SKIP_RETURN_CODE maps to "skipped"
 
 
 # --- running the two sides -------------------------------------------------------------------
 
 def reference_python():
-    """The CPython 3.13 executable (found as PYENV_VERSION=3.13.0 python3.13), else python3."""
+    """The reference interpreter: $PYSOCK_PYTHON when set, else CPython 3.13 (found as
+    PYENV_VERSION=3.13.0 python3.13), else python3."""
+    forced = os.environ.get("PYSOCK_PYTHON")
+    if forced:
+        return shutil.which(forced) or forced
     env = dict(os.environ, PYENV_VERSION=REFERENCE_VERSION)
     python = shutil.which("python3.13", path=env.get("PATH"))
     if python:
@@ -68,9 +79,16 @@ def reference_python():
         verdict, _, executable = probe.stdout.strip().partition(" ")
         if probe.returncode == 0 and verdict == "True":
             return executable
-    print("WARNING: python3.13 not found; the reference runs under python3, whose io differs "
-          "from CPython 3.13 in a few places (conformance.md)", file=sys.stderr)
     return shutil.which("python3") or sys.executable
+
+
+def reference_description(ref_command):
+    """What reference.py --describe says about the interpreter and its emulation."""
+    done = subprocess.run(ref_command + ["--describe"], capture_output=True, text=True,
+                          timeout=60)
+    if done.returncode != 0:
+        raise SystemExit(f"reference.py --describe failed: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def run_batch(command, batch):
@@ -258,6 +276,8 @@ def parse_args():
                         help="self-test: succeed only if some scenario fails")
     parser.add_argument("--max-report", type=int, default=40,
                         help="mismatching scenarios printed in full")
+    parser.add_argument("--require-313", action="store_true",
+                        help="skip (exit status 77) unless the reference is CPython 3.13")
     args = parser.parse_args()
     args.seed = int(os.environ.get("PYSOCK_CONFORM_SEED", args.seed))
     args.generate = int(os.environ.get("PYSOCK_CONFORM_COUNT", args.generate))
@@ -266,10 +286,8 @@ def parse_args():
     return args
 
 
-def run_both(args, scenarios):
+def run_both(args, scenarios, python, ref_command):
     """Run reference and implementation over the same batches, all batches at once."""
-    python = reference_python()
-    ref_command = [python, "-I", str(HERE / "reference.py")]
     impl_command = impl_words(args.impl, python)
     if args.tls_dir:
         ref_command += ["--tls-dir", args.tls_dir]
@@ -333,11 +351,18 @@ class Tally:
 
 def main():
     args = parse_args()
+    python = reference_python()
+    ref_command = [python, "-I", str(HERE / "reference.py")]
+    reference = reference_description(ref_command)
+    if args.require_313 and not reference.startswith("CPython 3.13."):
+        print(f"SKIP: needs CPython 3.13 as the reference, found {reference}")
+        return SKIPPED
     scenarios = load_scenarios(args.corpus, args.generate, args.seed, args.tls)
     tally = Tally(load_allowlist(args.allowlist), args.max_report)
-    ref_answers, impl_answers, impl_broken = run_both(args, scenarios)
+    ref_answers, impl_answers, impl_broken = run_both(args, scenarios, python, ref_command)
     for spec, ref, impl in zip(scenarios, ref_answers, impl_answers):
         tally.add(spec, ref, impl)
+    print(f"REFERENCE {reference}")
     tally.summary()
     if tally.broken_reference:
         return 2

@@ -4,7 +4,9 @@
 Reads scenarios (one JSON object per line) on standard input and runs each one through
 CPython's own ``socket.socketpair()`` (AF_UNIX) and ``socket.makefile()``; writes one JSON
 answer per scenario, in order, on standard output.  Standard library only; the reference
-interpreter is CPython 3.13.
+interpreter is CPython 3.13.  Under an older CPython the four known differences are emulated
+(cpython313.py, ``--emulate auto``, the default); ``--emulate force`` applies them under 3.13 too
+and ``--emulate off`` never; ``--describe`` prints which interpreter and emulation would answer.
 
 A scenario with ``"tls": true`` runs over CPython's ``ssl`` instead (conformance.md "TLS
 scenarios"): the peer is the TLS server, the tested socket the TLS client, with the
@@ -31,6 +33,11 @@ import ssl
 import sys
 import threading
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder out
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import cpython313  # noqa: E402  (sibling module)
 
 # Upper bound for one op; legitimate ops finish within the scenario's timeout (at most one
 # recv can time out, since the SocketIO is poisoned afterwards) or peer_recv's 0.2 s.
@@ -353,10 +360,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutate", choices=("value", "crash"),
                         help="answer wrongly on purpose (harness self-test only)")
+    parser.add_argument("--emulate", choices=("auto", "force", "off"), default="auto",
+                        help="CPython 3.13's behaviour where this CPython lacks it (auto), "
+                        "everywhere (force) or nowhere (off)")
+    parser.add_argument("--describe", action="store_true",
+                        help="print the interpreter and the emulated changes, then exit")
     parser.add_argument("--tls-dir", help="certificates of the TLS scenarios: ca.pem, "
                         "server.pem, server.key")
     args = parser.parse_args()
     tls = TlsSetup(args.tls_dir) if args.tls_dir else None
+    emulated = [] if args.emulate == "off" else cpython313.install(args.emulate == "force")
+    if args.describe:
+        print(cpython313.describe(emulated))
+        return
     signal.signal(signal.SIGALRM, on_alarm)
     for count, line in enumerate(sys.stdin):
         if not line.strip():
