@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pysock/io/detail/lending.hpp"
 #include "pysock/io/raw.hpp"
 
 namespace pysock::io {

@@ -100,33 +100,6 @@ class type_error : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-// Something that borrows a reader's buffered data in place (io::streambuf's get area). The
-// reader calls give_back() before it does anything itself, and the borrower then reports what it
-// consumed and forgets the window, so both views of the stream stay in step without a second
-// buffer.
-class buffer_borrower {
- public:
-  virtual void give_back() noexcept = 0;
-
- protected:
-  ~buffer_borrower() = default;
-};
-
-// A reader whose buffered data can be lent out: buffered_reader and text_io_wrapper.
-class lending_reader {
- public:
-  // The data buffered now (one read of the layer below when there is none; empty at EOF),
-  // lent to `borrower` until the reader's next operation.
-  virtual std::string_view lend(buffer_borrower& borrower) = 0;
-  // Marks `n` bytes of the lent window consumed (called from give_back()).
-  virtual void consume(std::size_t n) noexcept = 0;
-  // Ends a loan early (the borrower is going away).
-  virtual void reclaim() noexcept = 0;
-
- protected:
-  ~lending_reader() = default;
-};
-
 namespace detail {
 // ValueError "I/O operation on closed file.", what every layer raises once closed.
 [[noreturn]] void raise_closed_file();

@@ -15,6 +15,7 @@
 
 #include "pysock/io/buffered.hpp"
 #include "pysock/io/codec.hpp"
+#include "pysock/io/detail/lending.hpp"
 #include "pysock/io/raw.hpp"
 
 namespace pysock::io {
