@@ -145,16 +145,10 @@ text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string en
   read_nl_ = newline.value_or("");
   write_translate_ = !newline || !newline->empty();
   if (!read_universal_ && read_nl_ != "\n") write_nl_ = read_nl_;
-  has_read1_ = dynamic_cast<raw_io*>(buffer_.get()) == nullptr;
-  chunk_source_ = dynamic_cast<buffered_reader*>(buffer_.get());
-  closed_raw_ = dynamic_cast<raw_io*>(buffer_.get());
-  if (auto* buffered = dynamic_cast<buffered_base*>(buffer_.get())) {
-    closed_raw_ = buffered->raw().get();
-  }
-  if (auto* pair = dynamic_cast<buffered_rw_pair*>(buffer_.get())) {
-    chunk_source_ = &pair->reader();
-    closed_raw_ = pair->writer().raw().get();  // the pair's `closed` is its writer's
-  }
+  auto below = buffer_->fast_paths();
+  has_read1_ = below.raw == nullptr;
+  chunk_source_ = below.reader;
+  closed_raw_ = below.closed_raw;
   if (read_translate_ || (!read_universal_ && read_nl_.size() == 1)) {
     line_end_ = read_translate_ ? '\n' : read_nl_[0];
   }

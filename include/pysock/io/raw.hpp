@@ -108,6 +108,27 @@ namespace detail {
 // Python's newlines attribute: empty is None, one entry a str, more a tuple.
 using newlines_seen = std::vector<std::string>;
 
+class raw_io;
+class buffered_reader;
+class buffered_writer;
+class lending_reader;
+
+// What the layers above an object may use directly instead of a virtual call per operation.
+// io::file, io::streambuf and text_io_wrapper ask for it once (io_base::fast_paths()), when they
+// are put on top of the object; each layer fills in what it is or holds in its override, so a new
+// layer is added in one place (and no RTTI is needed to find it).
+struct io_fast_paths {
+  // The raw object whose closed() answers this object's `closed` (a load, not a call per layer).
+  const raw_io* closed_raw = nullptr;
+  // This object, when it is a raw stream (which has no read1).
+  raw_io* raw = nullptr;
+  // The binary buffered reader serving this object's reads, and the writer taking its writes.
+  buffered_reader* reader = nullptr;
+  buffered_writer* writer = nullptr;
+  // What io::streambuf borrows the read buffer from (detail/lending.hpp).
+  lending_reader* lender = nullptr;
+};
+
 // IOBase: the interface every layer implements, with Python's defaults. Methods a layer does not
 // have raise what CPython's C io module raises for them (unsupported_operation, attribute_error).
 // Bytes and text are both std::string (text is UTF-8); sizes in text mode count code points.
@@ -154,6 +175,8 @@ class io_base {
   virtual std::string errors() const;
   virtual newlines_seen newlines() const;
   virtual bool line_buffering() const;
+  // Beyond Python: see io_fast_paths (none by default, e.g. for a user's own io_base).
+  virtual io_fast_paths fast_paths() noexcept { return {}; }
 
  protected:
   io_base() = default;
@@ -188,6 +211,7 @@ class raw_io : public io_base {
   // Beyond Python: the most one read-ahead of a buffered reader should ask this stream for (see
   // buffered.hpp, "Read-ahead reserve").
   virtual std::size_t read_ahead_limit() const noexcept { return default_read_ahead_limit; }
+  io_fast_paths fast_paths() noexcept final { return {.closed_raw = this, .raw = this}; }
 
  protected:
   std::string_view class_name() const override { return "RawIOBase"; }
