@@ -711,8 +711,7 @@ std::size_t error_policy::recover(const codec_traits& codec, std::string_view ob
     }
     case handler_kind::xmlcharrefreplace:
     case handler_kind::namereplace:
-      // Python raises TypeError here; pysock has no type_error class, so the nearest standard one.
-      throw std::invalid_argument("don't know how to handle UnicodeDecodeError in error callback");
+      throw type_error("don't know how to handle UnicodeDecodeError in error callback");
     case handler_kind::unknown:
       break;
   }

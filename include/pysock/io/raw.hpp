@@ -93,13 +93,6 @@ class attribute_error : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-// Python's TypeError, for the few argument errors Python reports by type (e.g. readinto on a
-// text file).
-class type_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
 namespace detail {
 // ValueError "I/O operation on closed file.", what every layer raises once closed.
 [[noreturn]] void raise_closed_file();
