@@ -8,26 +8,14 @@
 #include <exception>
 #include <utility>
 
+#include "io/codec/utf8.hpp"
+
 namespace pysock::io {
 
 namespace {
 
-bool is_lead_byte(char c) noexcept {
-  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-}
-
-std::size_t count_code_points(std::string_view text) noexcept {
-  return std::size_t(std::count_if(text.begin(), text.end(), is_lead_byte));
-}
-
-// The byte offset just after the first `n` code points of `text` (all of it if shorter).
-std::size_t skip_code_points(std::string_view text, std::size_t n) noexcept {
-  std::size_t i = 0;
-  for (std::size_t seen = 0; i < text.size(); ++i) {
-    if (is_lead_byte(text[i]) && seen++ == n) break;
-  }
-  return i;
-}
+using detail::count_code_points;
+using detail::skip_code_points;
 
 constexpr unsigned seen_lf = 1, seen_cr = 2, seen_crlf = 4;
 
