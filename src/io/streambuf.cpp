@@ -7,11 +7,7 @@
 namespace pysock::io {
 
 streambuf::streambuf(file& f)
-    : file_(f), reader_(f.closed() ? nullptr : dynamic_cast<lending_reader*>(&f.stream())) {
-  if (!reader_ && !f.closed()) {
-    if (auto* pair = dynamic_cast<buffered_rw_pair*>(&f.stream())) reader_ = &pair->reader();
-  }
-}
+    : file_(f), reader_(f.closed() ? nullptr : f.stream().fast_paths().lender) {}
 
 streambuf::~streambuf() {
   if (reader_) reader_->reclaim();
