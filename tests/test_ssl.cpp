@@ -627,6 +627,19 @@ TEST(SslTimeout, SendallHasOneDeadline) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 0.29s);
 }
 
+TEST(SslTimeout, WriteAfterAWriteTimeoutWaitsForRoomFirst) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.settimeout(0.05s);
+  const std::string big(1 << 20, 'x');  // more than the socket takes: OpenSSL keeps a record
+  EXPECT_THROW(client.send(big), timeout_error);
+  // _ssl.c polls for room before SSL_write, so the shorter retry times out; handed to OpenSSL,
+  // it would be "[SSL: BAD_LENGTH] bad length".
+  auto e = raised<timeout_error>([&] { client.send("0123456789"); });
+  EXPECT_STREQ(e.what(), "The write operation timed out");
+}
+
 // A relay between two socketpairs, so that a test can hold back part of a record.
 class relay {
  public:

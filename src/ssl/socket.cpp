@@ -152,18 +152,24 @@ ssl_step ssl_core::run(ssl_operation op, Call call) {
   const auto t = timeout;
   const bool non_blocking = t && t->count() == 0;
   const auto deadline = t ? deadline_after(t->count()) : clock::time_point::max();
+  // A write with a timeout waits for room first, as _ssl.c does: after a write timed out on a
+  // full socket, the caller's next write (often shorter) times out too rather than reaching
+  // OpenSSL, which refuses a shorter retry with BAD_LENGTH.
+  int want = op == ssl_operation::write && t && !non_blocking ? SSL_ERROR_WANT_WRITE : 0;
   for (;;) {
+    if (want) {
+      pollfd wait{fd, short(want == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+      if (!poll_until(std::span(&wait, 1), deadline)) throw timeout_error(timeout_text(op, want));
+    }
     ssl_step step = attempt(op, call);
     if (step.error) std::rethrow_exception(step.error);
     if (!step.want) return step;
     if (non_blocking) {
-      ssl_io_failure want;
-      want.ssl_error = step.want;
-      std::rethrow_exception(ssl_io_exception(want, nullptr, std::nullopt));
+      ssl_io_failure failure;
+      failure.ssl_error = step.want;
+      std::rethrow_exception(ssl_io_exception(failure, nullptr, std::nullopt));
     }
-    pollfd wait{fd, short(step.want == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
-    if (!poll_until(std::span(&wait, 1), deadline))
-      throw timeout_error(timeout_text(op, step.want));
+    want = step.want;
   }
 }
 
