@@ -19,6 +19,7 @@
 #include "pysock/io/file.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/net.hpp"
+#include "pysock/selectors.hpp"
 #include "support/helpers.hpp"
 #include "support/tls_certificates.hpp"
 
@@ -1110,6 +1111,53 @@ TEST(SslSendfile, KernelTls) {
   });
   EXPECT_EQ(server.sendfile(tls_file("ca.pem"), 0, 1000), 1000u);
   EXPECT_EQ(reader.get(), read_file(tls_file("ca.pem")).substr(0, 1000));
+}
+
+// ---- selectors (selectors.md 6): decrypted bytes inside OpenSSL are ready at once ------------
+
+template <class S>
+class SslSelectors : public ::testing::Test {};
+using selector_types =
+    ::testing::Types<default_selector<>, epoll_selector<>, poll_selector<>, select_selector<>>;
+TYPED_TEST_SUITE(SslSelectors, selector_types);
+
+TYPED_TEST(SslSelectors, RegisterUnregisterAndWriteReadiness) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  TypeParam sel;
+  const auto& key = sel.register_(client, event_write, 7);
+  EXPECT_EQ(key.fd, client.fileno());
+  EXPECT_EQ(key.fileobj.template get<ssl_socket>(), &client);
+  auto ready = sel.select(10.0);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].second, event_write);
+  EXPECT_EQ(std::any_cast<int>(ready[0].first.data), 7);
+  sel.unregister(client);
+  EXPECT_EQ(sel.get_map()->size(), 0u);
+}
+
+TYPED_TEST(SslSelectors, DecryptedBytesAreReadableWithoutWaiting) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.sendall(std::string(1000, 'r'));  // one record
+  EXPECT_EQ(client.recv(100), std::string(100, 'r'));
+  ASSERT_EQ(client.pending(), 900u);  // the kernel holds nothing: OpenSSL has the rest
+  TypeParam sel;
+  sel.register_(client, event_read);
+  const auto start = std::chrono::steady_clock::now();
+  auto ready = sel.select(20.0);  // Python's selectors wait the whole 20 s and return nothing
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].second, event_read);
+  ready = sel.select(std::nullopt);  // and would block here for ever
+  ASSERT_EQ(ready.size(), 1u);
+  client.setblocking(false);
+  EXPECT_EQ(client.recv(4096), std::string(900, 'r'));
+  EXPECT_THROW(client.recv(4096), ssl_want_read_error);
+  EXPECT_TRUE(sel.select(0).empty());  // nothing decrypted, nothing in the kernel
+  sel.unregister(client);
 }
 
 // ---- makefile over TLS --------------------------------------------------------------------------
