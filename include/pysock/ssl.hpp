@@ -273,6 +273,9 @@ class ssl_context {
   // should not be specified for non-blocking sockets") for a connected socket with timeout 0.
   // A connected socket gets its TLS session at once (and the handshake, when
   // do_handshake_on_connect); an unconnected one in connect(). A failed handshake closes it.
+  // An unconnected socket that still holds received bytes (its peer sent them, then reset the
+  // connection) raises ssl_error ENOTCONN "Closed before TLS handshake with data in recv
+  // buffer." and is closed, as in Python: the bytes must not pass for data that came over TLS.
   ssl_socket wrap_socket(socket&& sock, wrap_options options = {});
 
  private:

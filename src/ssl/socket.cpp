@@ -242,6 +242,28 @@ bool is_connected(const socket& sock) {
   }
 }
 
+// Python's SSLSocket._create: a socket that is not connected yet may still hold bytes (a peer
+// that sent them and then reset the connection); they must not pass for data that came through
+// TLS, so they are refused before any handshake.
+void refuse_bytes_before_handshake(socket& sock) {
+  const auto t = sock.gettimeout();
+  sock.setblocking(false);
+  std::string queued;
+  try {
+    queued = sock.recv(1);
+  } catch (const os_error& e) {
+    if (e.errno_value() != ENOTCONN && e.errno_value() != EINVAL) {  // EINVAL: AF_UNIX
+      sock.settimeout(t);
+      throw;
+    }
+  }
+  sock.settimeout(t);
+  if (!queued.empty()) {
+    const std::string text = "Closed before TLS handshake with data in recv buffer.";
+    throw ssl_error(ENOTCONN, text, std::nullopt, text);
+  }
+}
+
 }  // namespace
 
 ssl_socket ssl_context::wrap_socket(socket&& sock, wrap_options options) {
@@ -264,6 +286,8 @@ ssl_socket ssl_context::wrap_socket(socket&& sock, wrap_options options) {
   if (connected) {
     wrapped.core().start_tls();
     if (wrapped.core().options.do_handshake_on_connect) wrapped.do_handshake();
+  } else {
+    refuse_bytes_before_handshake(wrapped.core().sock);  // closes the socket, as Python's
   }
   return wrapped;
 }
