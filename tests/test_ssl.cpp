@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "pysock/io/file.hpp"
@@ -215,6 +216,79 @@ TEST(SslContext, CipherAndAlpnErrors) {
   auto alpn = raised<ssl_error>([&] { ctx.set_alpn_protocols({""}); });
   EXPECT_STREQ(alpn.what(), "ALPN protocols must be 1 to 255 in length");
   ctx.set_ciphers("ECDHE+AESGCM");
+}
+
+// The first word of each line of a key log file.
+std::vector<std::string> keylog_labels(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);)
+    labels.push_back(line.substr(0, line.find(' ')));
+  return labels;
+}
+
+// A fresh directory for a test's files, removed at the end.
+struct scratch_dir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("pysock-test-ssl-" + std::to_string(::getpid()));
+  scratch_dir() { std::filesystem::create_directories(path); }
+  ~scratch_dir() { std::filesystem::remove_all(path); }
+};
+
+TEST(SslContext, KeylogFilenameAppendsTheSecretsOfEachHandshake) {
+  scratch_dir dir;
+  const auto log = dir.path / "keys.log";
+  auto client_ctx = client_context();
+  EXPECT_FALSE(client_ctx.keylog_filename());
+  client_ctx.keylog_filename(log);
+  EXPECT_EQ(client_ctx.keylog_filename(), log);
+  EXPECT_EQ(keylog_labels(log), std::vector<std::string>{"#"});  // the comment line only
+  connected(server_context(), client_ctx);
+  const std::vector<std::string> tls13{"#",
+                                       "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                                       "EXPORTER_SECRET",
+                                       "SERVER_TRAFFIC_SECRET_0",
+                                       "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                                       "CLIENT_TRAFFIC_SECRET_0"};
+  auto labels = keylog_labels(log);
+  EXPECT_EQ(std::multiset<std::string>(labels.begin(), labels.end()),
+            std::multiset<std::string>(tls13.begin(), tls13.end()));
+  auto again = client_context();
+  again.keylog_filename(log);  // appends, no second comment line
+  connected(server_context(), again);
+  EXPECT_EQ(keylog_labels(log).size(), 2 * tls13.size() - 1);
+  again.keylog_filename(std::nullopt);
+  EXPECT_FALSE(again.keylog_filename());
+  connected(server_context(), again);
+  EXPECT_EQ(keylog_labels(log).size(), 2 * tls13.size() - 1);
+}
+
+TEST(SslContext, KeylogFilenameErrors) {
+  scratch_dir dir;
+  auto ctx = client_context();
+  ctx.keylog_filename(dir.path / "keys.log");
+  const auto missing = dir.path / "missing" / "keys.log";
+  auto e = raised<file_not_found_error>([&] { ctx.keylog_filename(missing); });
+  EXPECT_EQ(e.errno_value(), ENOENT);
+  EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos);
+  EXPECT_FALSE(ctx.keylog_filename());  // the previous file is closed first, as in Python
+  EXPECT_THROW(ctx.keylog_filename(dir.path), is_a_directory_error);
+}
+
+TEST(SslContext, CreateDefaultContextReadsSslKeylogFile) {
+  scratch_dir dir;
+  const auto log = dir.path / "env.log";
+  ASSERT_EQ(::setenv("SSLKEYLOGFILE", log.c_str(), 1), 0);
+  EXPECT_EQ(client_context().keylog_filename(), log);
+  EXPECT_EQ(create_default_context(purpose::client_auth).keylog_filename(), log);
+  EXPECT_EQ(keylog_labels(log), std::vector<std::string>{"#"});
+  ::setenv("SSLKEYLOGFILE", "", 1);
+  EXPECT_FALSE(client_context().keylog_filename());
+  ::setenv("SSLKEYLOGFILE", (dir.path / "missing" / "x").c_str(), 1);
+  EXPECT_THROW(client_context(), file_not_found_error);
+  ::unsetenv("SSLKEYLOGFILE");
+  EXPECT_FALSE(client_context().keylog_filename());
+  EXPECT_FALSE(ssl_context(ssl_protocol::tls_client).keylog_filename());
 }
 
 // ---- wrap_socket, handshake, peer information -----------------------------------------------
