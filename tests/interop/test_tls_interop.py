@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""TLS interop tests of pysock (tls.md 4.2, I1-I4 and I6) against peers nobody here wrote:
+"""TLS interop tests of pysock (tls.md 4.2, I1-I6) against peers nobody here wrote:
 openssl s_server / s_client, CPython's ssl module (py_tls_peer.py under python3.13) and socat,
 plus the 100 MB makefile("rb") test against a CPython peer.
 
@@ -319,6 +319,43 @@ def test_ragged_eof_strict_as_cpython():
             cli.kill()
     expect(pysock_answers, cpython_answers, "pysock's answers against CPython's")
     expect(cpython_answers[0].get("error"), "SSLEOFError", "first recv")
+
+
+def memory_bio_answers(kind, strict):
+    """A client's answers against a CPython MemoryBIO server (tls.md I5): a record written in
+    three pieces with pauses, after the TLS 1.3 tickets alone; then a record cut in half and
+    the connection closed; then one more recv."""
+    srv, port = server("cpython", "--memory-bio", "--tls", "1.3")
+    cli = client(kind, port, *(["--strict-eofs"] if strict else []))
+    try:
+        handshake(srv), handshake(cli)
+        cli.write("recv\n")
+        expect(srv.ask("sendsplit one record in three writes"), {"sent": 27, "pieces": 3},
+               "server sendsplit")
+        answers = [normalized(cli.answer())]
+        cli.write("recv\n")
+        expect(srv.ask("truncate cut short"), {"truncated": True}, "server truncate")
+        answers += [normalized(cli.answer()), normalized(cli.ask("recv"))]
+        finish_all(srv, cli)
+        return answers
+    finally:
+        srv.kill()
+        cli.kill()
+
+
+@test
+def test_memory_bio_split_and_truncated_records_as_cpython():
+    """I5: a record split across writes is returned whole once complete; a record cut short by
+    the peer's close is an empty read (suppress_ragged_eofs) or SSLEOFError, as CPython."""
+    for strict in (False, True):
+        pysock_answers = memory_bio_answers("pysock", strict)
+        cpython_answers = memory_bio_answers("cpython", strict)
+        expect(pysock_answers, cpython_answers,
+               f"strict={strict}: pysock's answers against CPython's")
+        expect(recv_text(cpython_answers[0]), "one record in three writes\n", "split record")
+        wanted = {"error": "SSLEOFError"} if strict else {"recv": ""}
+        expect({k: v for k, v in cpython_answers[1].items() if k != "message"}, wanted,
+               "truncated record")
 
 
 @test
