@@ -149,7 +149,9 @@ def secure(sock, args, server_side, hostname=None):
     ctx = tls_context(args, server_side)
     if ctx is None:
         return sock, {}
-    sock = ctx.wrap_socket(sock, server_side=server_side, server_hostname=hostname)
+    # Strict EOFs: a client's end without close_notify is an error here, not an end.
+    sock = ctx.wrap_socket(sock, server_side=server_side, server_hostname=hostname,
+                           suppress_ragged_eofs=False)
     return sock, {"tls": sock.version(), "alpn": sock.selected_alpn_protocol()}
 
 
