@@ -241,7 +241,7 @@ void tls_conversation(const fs::path& cert, const fs::path& key) {
 }  // namespace
 
 int main() try {
-  // 7. finalize: the temporary files goes away at exit, whatever path main takes out.
+  // 7. finalize: the temporary files go away at exit, whatever path main takes out.
   const fs::path scratch =
       fs::temp_directory_path() / ("pysock-quickstart-" + std::to_string(::getpid()) + ".bin");
   auto scratch_owner = pysock::make_finalizable<fs::path>(scratch);

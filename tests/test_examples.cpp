@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pysock/pysock.hpp"
+#include "pysock/ssl.hpp"
 #include "support/helpers.hpp"
 #include "support/tls_certificates.hpp"
 
@@ -32,8 +33,9 @@ const std::string examples_dir;
 // A running echo_server (or selector_echo_server) example and the port it listens on.
 class echo_server_process {
  public:
-  explicit echo_server_process(const std::string& program = "echo_server")
-      : process_({examples_dir + "/" + program, "0"}) {
+  explicit echo_server_process(const std::string& program = "echo_server",
+                               const std::vector<std::string>& more_arguments = {})
+      : process_(arguments(program, more_arguments)) {
     const auto line = process_.read_line(30s);
     static const std::regex listening(R"(listening on \('127\.0\.0\.1', (\d+)\))");
     std::smatch match;
@@ -52,6 +54,13 @@ class echo_server_process {
   }
 
  private:
+  static std::vector<std::string> arguments(const std::string& program,
+                                            const std::vector<std::string>& more) {
+    std::vector<std::string> argv{examples_dir + "/" + program, "0"};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return argv;
+  }
+
   child_process process_;
   int port_ = 0;
 };
@@ -373,6 +382,39 @@ TEST_F(HttpGet, HttpsAgainstPythonHttpServer) {
   EXPECT_EQ(wrong.output,
             "http_get: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname "
             "mismatch, certificate is not valid for 'localhost'.\n");
+}
+
+// The TLS echo server: two verified clients at once, each piece echoed back intact, then a
+// clean stop.
+TEST_F(Example, TlsEchoServerEchoesOverTls) {
+  echo_server_process server("tls_echo_server", {pysock_test::tls_file("server.pem"),
+                                                 pysock_test::tls_file("server.key")});
+  pysock::ssl_context context =
+      pysock::create_default_context(pysock::purpose::server_auth, pysock_test::tls_file("ca.pem"));
+  std::vector<pysock::ssl_socket> clients;
+  for (int i = 0; i < 2; ++i)
+    clients.push_back(
+        context.wrap_socket(pysock::create_connection("127.0.0.1", server.port(), 10s),
+                            {.server_hostname = "localhost"}));
+  std::mt19937 rng(7);
+  for (int round = 0; round < 8; ++round) {
+    for (auto& client : clients) {
+      const std::string piece = random_bytes(16 * 1024, rng);
+      client.sendall(piece);
+      std::string echoed;
+      while (echoed.size() < piece.size()) {
+        const std::string more = client.recv(65536);
+        ASSERT_FALSE(more.empty()) << "the server closed early";
+        echoed += more;
+      }
+      EXPECT_TRUE(echoed == piece) << "round " << round << ": the echo differs";
+    }
+  }
+  EXPECT_EQ(clients.front().version(), "TLSv1.3");
+  clients.clear();
+  const auto result = server.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("tls_echo_server: stopped"), std::string::npos) << result.output;
 }
 
 TEST_F(Example, TlsLikeSocketThroughMakefile) {
