@@ -365,23 +365,23 @@ TEST_F(HttpGet, HttpsAgainstPythonHttpServer) {
   const std::string ca = "SSL_CERT_FILE=" + pysock_test::tls_file("ca.pem");
   const std::string port =
       serve(pysock_test::tls_file("server.pem") + " " + pysock_test::tls_file("server.key"));
-  expect_blob_both_ways("https://localhost:" + port, ca);
+  expect_blob_both_ways("https://127.0.0.1:" + port, ca);
   const auto [info, body] = get("https://127.0.0.1:" + port + "/blob.bin", ca);
   EXPECT_NE(info.output.find("TLS: TLSv1.3, TLS_"), std::string::npos) << info.output;
   EXPECT_NE(info.output.find("ALPN http/1.1"), std::string::npos) << info.output;
   // Without the CA the system store does not know the server.
-  const auto [unknown, unknown_body] = get("https://localhost:" + port + "/blob.bin");
+  const auto [unknown, unknown_body] = get("https://127.0.0.1:" + port + "/blob.bin");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.output,
             "http_get: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get "
             "local issuer certificate\n");
   const std::string other =
       serve(pysock_test::tls_file("wildcard.pem") + " " + pysock_test::tls_file("wildcard.key"));
-  const auto [wrong, wrong_body] = get("https://localhost:" + other + "/blob.bin", ca);
+  const auto [wrong, wrong_body] = get("https://127.0.0.1:" + other + "/blob.bin", ca);
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_EQ(wrong.output,
-            "http_get: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname "
-            "mismatch, certificate is not valid for 'localhost'.\n");
+            "http_get: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address "
+            "mismatch, certificate is not valid for '127.0.0.1'.\n");
 }
 
 // The TLS echo server: two verified clients at once, each piece echoed back intact, then a
