@@ -38,9 +38,12 @@ def test(fn):
     return fn
 
 
+PYTHON313 = ["env", "PYENV_VERSION=3.13.0", "python3.13"]
+
+
 def python313():
     """The command that runs CPython 3.13, or this interpreter after a warning."""
-    command = ["env", "PYENV_VERSION=3.13.0", "python3.13"]
+    command = PYTHON313
     try:
         out = subprocess.run(command + ["-c", "import sys; print(sys.version_info[:2])"],
                              capture_output=True, text=True, timeout=TIMEOUT)
@@ -347,6 +350,9 @@ def memory_bio_answers(kind, strict):
 def test_memory_bio_split_and_truncated_records_as_cpython():
     """I5: a record split across writes is returned whole once complete; a record cut short by
     the peer's close is an empty read (suppress_ragged_eofs) or SSLEOFError, as CPython."""
+    if CONFIG.python != PYTHON313:  # 3.11's ssl answers a truncated record differently
+        print("SKIP: the CPython peer is not 3.13, whose answers pysock matches")
+        return
     for strict in (False, True):
         pysock_answers = memory_bio_answers("pysock", strict)
         cpython_answers = memory_bio_answers("cpython", strict)
