@@ -85,6 +85,19 @@ TEST(BufferedReader, ReadlineVectorOfTheCImplementation) {
   EXPECT_EQ(r.readline(), "");
 }
 
+// readline_into reuses one string for lines that grow, shrink and end at EOF.
+TEST(BufferedReader, ReadlineIntoReusesTheStringAcrossLengths) {
+  buffered_reader r(raw_of({"a much longer line\nshort\n\nlonger again\nno newline"}));
+  std::string line = "previous contents";
+  for (const char* expected :
+       {"a much longer line\n", "short\n", "\n", "longer again\n", "no newline"}) {
+    EXPECT_TRUE(r.readline_into(line));
+    EXPECT_EQ(line, expected);
+  }
+  EXPECT_FALSE(r.readline_into(line));
+  EXPECT_EQ(line, "");
+}
+
 TEST(BufferedReader, LongLinesAcrossManyRefillsAndLimitsKeepMemoryBounded) {
   std::string line(100000, 'q');
   line += '\n';

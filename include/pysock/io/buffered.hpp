@@ -81,9 +81,13 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // Like readinto, but at most one raw read, and none once some bytes were copied.
   std::optional<std::size_t> readinto1(std::span<std::byte> buffer) override;
   std::string readline(std::ptrdiff_t limit = -1) override;
+  // resize + memcpy rather than assign: assign's general path (overlap and length checks) cost
+  // 19 more instructions a line (W1 rb at L=16: 94.5 -> 75.6 per line, L=80: 123 -> 104).
   bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override {
-    line.assign(readline_view(limit));
-    return !line.empty();
+    auto view = readline_view(limit);
+    line.resize(view.size());
+    if (!view.empty()) std::memcpy(line.data(), view.data(), view.size());
+    return !view.empty();
   }
   bool readable() const override { return raw_->readable(); }
   void flush() override { raw_->flush(); }
