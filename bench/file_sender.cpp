@@ -52,8 +52,11 @@ int main(int argc, char** argv) {
     outcome result;
     std::string tls_fields;
     if (args.flag("tls")) {
-      auto tls =
-          pysock_bench::server_context(args).wrap_socket(std::move(sock), {.server_side = true});
+      // Kernel TLS asked for, as cpp-ssl-sendfile does: where the kernel takes the keys,
+      // sendfile is SSL_sendfile; elsewhere read + SSL_write under the per-call SIGPIPE guard.
+      auto context = pysock_bench::server_context(args);
+      context.options(context.options() | pysock::op_enable_ktls);
+      auto tls = context.wrap_socket(std::move(sock), {.server_side = true});
       tls_fields = pysock_bench::tls_json_fields(tls);
       result = send_file(tls, file.get());
     } else {

@@ -94,19 +94,20 @@ void ssl_core::start_tls() {
   fd = sock.fileno();
   // See ssl/bio.hpp: OpenSSL's socket BIO (kernel TLS possible, SIGPIPE guarded per call) when
   // kTLS is asked for, else pysock's MSG_NOSIGNAL BIO.
-  guard_sigpipe = (SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS) != 0;
-  if (guard_sigpipe) {
+  const bool ktls = (SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS) != 0;
+  guard_sigpipe = ktls && sigpipe_protection;
+  if (ktls || !sigpipe_protection) {
     if (!SSL_set_fd(ssl, fd)) raise_ssl_library_error();
   } else {
     BIO* bio = new_nosignal_socket_bio(fd);
     if (!bio) raise_ssl_library_error();
     SSL_set_bio(ssl, bio, bio);
   }
-  // Release buffers: an idle session gives its record buffers back (CPython's choice; the
-  // figures are in bench/ssl_idle_memory.cpp).
-  long mode = SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY;
-  if (ssl_release_buffers.load(std::memory_order_relaxed)) mode |= SSL_MODE_RELEASE_BUFFERS;
-  SSL_set_mode(ssl, mode);
+  SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+  // The context sets SSL_MODE_RELEASE_BUFFERS; only bench/ssl_idle_memory.cpp's comparison
+  // turns it off.
+  if (!ssl_release_buffers.load(std::memory_order_relaxed))
+    SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
   if (options.server_hostname)
     configure_hostname(ssl, *options.server_hostname, context.core_->check_hostname);
   if (options.server_side) {
