@@ -32,6 +32,7 @@ class arguments {
   std::string text(const std::string& key, const std::string& fallback) const {
     return values_.contains(key) ? text(key) : fallback;
   }
+  bool flag(const std::string& key) const { return values_.contains(key); }
   long long number(const std::string& key) const { return std::stoll(text(key)); }
   long long number(const std::string& key, long long fallback) const {
     return values_.contains(key) ? number(key) : fallback;

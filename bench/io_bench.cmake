@@ -1,5 +1,7 @@
-# W1 line readers and the W3 small writer over makefile() (issue 6 targets).
+# W1 line readers and the W3 small writer over makefile() (issue 6 targets); the line reader
+# also reads W6 over TLS (--tls, issue 16).
 pysock_add_bench(pysock-line-reader line_reader.cpp)
+target_link_libraries(pysock-line-reader PRIVATE pysock::ssl)
 pysock_add_bench(pysock-small-writer small_writer.cpp)
 
 if(PYSOCK_TEST)
@@ -10,6 +12,13 @@ if(PYSOCK_TEST)
       add_test(NAME bench.smoke.line_reader.${api}
         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/smoke.py reader
                 $<TARGET_FILE:pysock-line-reader> --api ${api})
+    endforeach()
+    foreach(api readline readline_view text-utf8)
+      add_test(NAME bench.smoke.line_reader.tls.${api}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/smoke.py tls-reader
+                ${PYSOCK_BENCH_CERTS} $<TARGET_FILE:pysock-line-reader> --api ${api})
+      set_tests_properties(bench.smoke.line_reader.tls.${api} PROPERTIES
+        FIXTURES_REQUIRED bench_tls_certificates TIMEOUT 60)
     endforeach()
     add_test(NAME bench.smoke.line_reader.buffering_16
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/smoke.py reader

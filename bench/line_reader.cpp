@@ -5,8 +5,12 @@
 //   --api getline        std::getline on a std::istream over io::streambuf (makefile("rb"))
 //   --buffering N        makefile's buffering (default: Python's 8192)
 //   --fd FD              the connected socket to adopt
+//   --tls --cafile PATH --server-name NAME
+//                        W6: first a verifying TLS client handshake on the fd
+//                        (create_default_context(cafile), server_hostname), then the same loop
+//                        through makefile() over the ssl_socket
 // Prints "ready", reads to EOF, then one JSON line with the checksum (lines, bytes, xor of each
-// line's first byte).
+// line's first byte), and with --tls the negotiated tls_version and cipher.
 #include <cstdio>
 #include <istream>
 #include <string>
@@ -14,6 +18,7 @@
 #include "cli.hpp"
 #include "pysock/io/streambuf.hpp"
 #include "pysock/makefile.hpp"
+#include "tls.hpp"
 
 namespace {
 
@@ -36,6 +41,18 @@ void read_all(line_stats& stats, NextLine next) {
   }
 }
 
+// makefile(mode) over the adopted socket, or over the TLS client on it (handshake done). The
+// file keeps the connection open after the socket objects go (an io reference, as in Python).
+pysock::io::file open_stream(const pysock_bench::arguments& args, std::string_view mode,
+                             const pysock::makefile_options& options, std::string& tls_fields) {
+  auto sock = pysock::socket::adopt(int(args.number("fd")));
+  if (!args.flag("tls")) return sock.makefile(mode, options);
+  auto context = pysock_bench::client_context(args);
+  auto tls = pysock_bench::wrap_client(std::move(sock), context, args);
+  tls_fields = pysock_bench::tls_json_fields(tls);
+  return tls.makefile(mode, options);
+}
+
 }  // namespace
 
 int read_lines(const pysock_bench::arguments& args) {
@@ -43,10 +60,10 @@ int read_lines(const pysock_bench::arguments& args) {
   pysock::makefile_options options;
   if (auto buffering = args.number("buffering", -1); buffering >= 0)
     options.buffering = int(buffering);
-  auto sock = pysock::socket::adopt(int(args.number("fd")));
   const bool text = api == "text-utf8";
   if (text) options.encoding = "utf-8";
-  auto f = sock.makefile(text ? "r" : "rb", options);
+  std::string tls_fields;
+  auto f = open_stream(args, text ? "r" : "rb", options, tls_fields);
   line_stats stats;
   std::puts("ready");
   std::fflush(stdout);
@@ -72,8 +89,9 @@ int read_lines(const pysock_bench::arguments& args) {
   }
   const double seconds = pysock_bench::seconds_since(start);
   std::printf(
-      "{\"reader\":\"pysock-%s\",\"lines\":%llu,\"bytes\":%llu,\"xor\":%u,\"seconds\":%.6f}\n",
-      api.c_str(), stats.lines, stats.bytes, stats.xr, seconds);
+      "{\"reader\":\"pysock-%s%s\",\"lines\":%llu,\"bytes\":%llu,\"xor\":%u,\"seconds\":%.6f%s}\n",
+      tls_fields.empty() ? "" : "tls-", api.c_str(), stats.lines, stats.bytes, stats.xr, seconds,
+      tls_fields.c_str());
   return 0;
 }
 

@@ -16,3 +16,17 @@ target_include_directories(pysock-ssl PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(pysock-ssl PUBLIC pysock PRIVATE OpenSSL::SSL OpenSSL::Crypto)
 set_target_properties(pysock-ssl PROPERTIES POSITION_INDEPENDENT_CODE ON EXPORT_NAME ssl)
 pysock_warnings(pysock-ssl)
+
+# The SIGPIPE A/B of the benchmark (issue 16): OFF builds pysock-ssl with OpenSSL's plain socket
+# BIO and no per-call guard, so a write to a gone peer can kill the process. Only for measuring
+# what the protection costs (preset bench-no-sigpipe-guard); such a build has no tests and no
+# install rules, so it cannot be taken for the library.
+option(PYSOCK_SSL_SIGPIPE_PROTECTION "No SIGPIPE from TLS writes (OFF: benchmark A/B only)" ON)
+if(NOT PYSOCK_SSL_SIGPIPE_PROTECTION)
+  if(PYSOCK_TEST OR PYSOCK_INSTALL)
+    message(FATAL_ERROR "PYSOCK_SSL_SIGPIPE_PROTECTION=OFF is for the benchmark A/B only: "
+                        "configure it with PYSOCK_TEST=OFF and PYSOCK_INSTALL=OFF "
+                        "(cmake --preset bench-no-sigpipe-guard)")
+  endif()
+  target_compile_definitions(pysock-ssl PRIVATE PYSOCK_SSL_WITHOUT_SIGPIPE_PROTECTION)
+endif()

@@ -1,6 +1,14 @@
 # test_ssl (tests/test_ssl.cpp) links pysock::ssl; its certificates come from
 # support/make_tls_certificates.sh, made on first use (see support/tls_certificates.hpp).
-if(TARGET test_ssl)
+# A shared build hides the test hooks (src/detail/test_hooks.hpp), so test_ssl links the library's
+# object files then, as the other tests do pysock's (tests/CMakeLists.txt).
+if(TARGET test_ssl AND PYSOCK_SHARED)
+  add_library(pysock_ssl_objects_for_tests STATIC $<TARGET_OBJECTS:pysock-ssl>)
+  target_link_libraries(pysock_ssl_objects_for_tests PUBLIC pysock_objects_for_tests
+                        OpenSSL::SSL OpenSSL::Crypto)
+  set_target_properties(pysock_ssl_objects_for_tests PROPERTIES LINKER_LANGUAGE CXX)
+  target_link_libraries(test_ssl PRIVATE pysock_ssl_objects_for_tests)
+elseif(TARGET test_ssl)
   target_link_libraries(test_ssl PRIVATE pysock::ssl)
 endif()
 

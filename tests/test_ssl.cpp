@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "detail/test_hooks.hpp"
 #include "pysock/io/file.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/net.hpp"
@@ -1337,23 +1338,86 @@ TEST(SslSendfile, OffsetCountAndFinalPosition) {
   EXPECT_STREQ(zero.what(), "count must be a positive integer (got 0)");
 }
 
-TEST(SslSendfile, KernelTls) {
-  const auto ulps = read_file("/proc/sys/net/ipv4/tcp_available_ulp");
-  if (ulps.find("tls") == std::string::npos)
-    GTEST_SKIP() << "no kernel TLS here: 'tls' is not in tcp_available_ulp (" << ulps << ")";
-  auto server_ctx = server_context();
-  server_ctx.options(server_ctx.options() | op_enable_ktls);
-  auto client_server = connected(client_context(), server_ctx, pysock_test::tcp_pair());
+// ssl_socket::sendfile takes SSL_sendfile exactly when BIO_get_ktls_send reports the send side
+// in kernel TLS; detail::ktls_send_reported forces that report (-1: ask OpenSSL). Run on a kernel
+// with the tls module (`modprobe tls`) the first test takes the kTLS path for real.
+
+struct forced_ktls_report {
+  explicit forced_ktls_report(int report) { detail::ktls_send_reported = report; }
+  ~forced_ktls_report() { detail::ktls_send_reported = -1; }
+};
+
+bool kernel_offers_tls() {
+  return read_file("/proc/sys/net/ipv4/tcp_available_ulp").find("tls") != std::string::npos;
+}
+
+ssl_context ktls_server_context() {
+  auto ctx = server_context();
+  ctx.options(ctx.options() | op_enable_ktls);
+  return ctx;
+}
+
+// The bytes each path of ssl_socket::sendfile moved while `send` ran.
+struct sendfile_paths {
+  std::uint64_t ktls = 0, copied = 0;
+  friend bool operator==(const sendfile_paths&, const sendfile_paths&) = default;
+};
+
+template <class Send>
+sendfile_paths paths_taken_by(Send send) {
+  auto& stats = detail::ssl_sendfile_stats();
+  const sendfile_paths before{stats.zero_copy_bytes, stats.fallback_bytes};
+  send();
+  return {stats.zero_copy_bytes - before.ktls, stats.fallback_bytes - before.copied};
+}
+
+// Sends a file of 200,003 bytes from the server end of a TCP pair made with `server_ctx` and
+// checks what the client received.
+sendfile_paths sendfile_over_tcp(ssl_context server_ctx) {
+  auto client_server = connected(std::move(server_ctx), client_context(), pysock_test::tcp_pair());
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
+  scratch_dir dir;
+  std::string content;
+  for (int i = 0; i < 200003; ++i)
+    content += static_cast<char>('a' + i % 26);
+  std::ofstream(dir.path / "file.bin") << content;
   auto reader = std::async(std::launch::async, [&] {
     std::string got;
-    while (got.size() < 1000)
+    while (got.size() < content.size())
       got += client.recv(65536);
     return got;
   });
-  EXPECT_EQ(server.sendfile(tls_file("ca.pem"), 0, 1000), 1000u);
-  EXPECT_EQ(reader.get(), read_file(tls_file("ca.pem")).substr(0, 1000));
+  const auto paths =
+      paths_taken_by([&] { EXPECT_EQ(server.sendfile(dir.path / "file.bin"), content.size()); });
+  EXPECT_EQ(reader.get(), content);
+  return paths;
+}
+
+TEST(SslSendfile, KernelTlsExactlyWhenOpenSslReportsIt) {
+  const bool ktls = kernel_offers_tls();
+  const auto paths = sendfile_over_tcp(ktls_server_context());
+  EXPECT_EQ(paths, (ktls ? sendfile_paths{200003, 0} : sendfile_paths{0, 200003}))
+      << "'tls' in tcp_available_ulp: " << ktls << "; SSL_sendfile moved " << paths.ktls
+      << " bytes, read + SSL_write " << paths.copied;
+}
+
+TEST(SslSendfile, ReportedNoKernelTlsTakesReadAndWrite) {
+  forced_ktls_report no(0);
+  EXPECT_EQ(sendfile_over_tcp(ktls_server_context()), (sendfile_paths{0, 200003}));
+}
+
+TEST(SslSendfile, ReportedKernelTlsCallsSslSendfile) {
+  // pysock's MSG_NOSIGNAL BIO is never in kernel TLS, so OpenSSL's SSL_sendfile, reached only
+  // through the forced report, refuses: the error proves which call was made.
+  forced_ktls_report yes(1);
+  auto client_server = connected();
+  [[maybe_unused]] auto& server = client_server.second;
+  const auto paths = paths_taken_by([&] {
+    auto refused = raised<ssl_error>([&] { server.sendfile(tls_file("ca.pem")); });
+    EXPECT_EQ(refused.reason(), "UNINITIALIZED") << refused.what();
+  });
+  EXPECT_EQ(paths, (sendfile_paths{0, 0}));
 }
 
 // ---- selectors (selectors.md 6): decrypted bytes inside OpenSSL are ready at once ------------

@@ -347,7 +347,8 @@ class ssl_socket {
   void sendall(std::span<const std::byte> data);
   void sendall(std::string_view data);
   // socket.sendfile's rules (offset, count, final file position): SSL_sendfile when the send
-  // side runs in kernel TLS, else read + send in 8 KiB blocks (CPython 3.13 always does that).
+  // side runs in kernel TLS (BIO_get_ktls_send), else read + send in 64 KiB blocks (CPython 3.13
+  // always reads and sends, 8 KiB at a time).
   std::uint64_t sendfile(int file_fd, std::uint64_t offset = 0,
                          std::optional<std::uint64_t> count = {});
   std::uint64_t sendfile(const std::filesystem::path& path, std::uint64_t offset = 0,

@@ -24,6 +24,17 @@ sendfile_counters& sendfile_stats() noexcept;
 // _sendfile_use_send directly. True (the default) outside tests.
 extern std::atomic<bool> sendfile_zero_copy_allowed;
 
+// pysock::ssl (defined in src/ssl/socket.cpp): the bytes ssl_socket::sendfile moved with
+// SSL_sendfile (kernel TLS, zero_copy_bytes) and with read + SSL_write (fallback_bytes).
+sendfile_counters& ssl_sendfile_stats() noexcept;
+// What ssl_socket::sendfile takes for BIO_get_ktls_send on the socket's write BIO: -1 (the
+// default) asks OpenSSL; 0 or 1 forces the answer, so a test can show the choice both ways on a
+// kernel without the tls module.
+extern std::atomic<int> ktls_send_reported;
+// Whether new TLS sessions get SSL_MODE_RELEASE_BUFFERS (true, the default, as CPython): false
+// only for bench/ssl_idle_memory.cpp's comparison.
+extern std::atomic<bool> ssl_release_buffers;
+
 // Called by fallback_socketpair once its listener listens, with the listener's address: a test
 // connects an intruder here (CPython's test_injected_authentication_failure). Not thread-safe;
 // null (the default) does nothing.

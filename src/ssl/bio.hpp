@@ -12,6 +12,15 @@
 
 namespace pysock::detail {
 
+// False only in the benchmark's A/B build (CMake PYSOCK_SSL_SIGPIPE_PROTECTION=OFF, which refuses
+// to build tests or install rules): OpenSSL's socket BIO without the guard, to measure what the
+// protection costs. Every library build that can be installed or tested has it.
+#ifdef PYSOCK_SSL_WITHOUT_SIGPIPE_PROTECTION
+inline constexpr bool sigpipe_protection = false;
+#else
+inline constexpr bool sigpipe_protection = true;
+#endif
+
 // A BIO over `fd` (not owned) that sends with MSG_NOSIGNAL and reports EOF as OpenSSL's socket
 // BIO does (BIO_CTRL_EOF, so a ragged close is UNEXPECTED_EOF_WHILE_READING). nullptr on
 // allocation failure.

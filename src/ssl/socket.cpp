@@ -2,12 +2,14 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
 
 #include "detail/poll.hpp"
+#include "detail/test_hooks.hpp"
 #include "pysock/makefile.hpp"
 #include "ssl/bio.hpp"
 #include "ssl/certificate.hpp"
@@ -92,8 +94,9 @@ void ssl_core::start_tls() {
   fd = sock.fileno();
   // See ssl/bio.hpp: OpenSSL's socket BIO (kernel TLS possible, SIGPIPE guarded per call) when
   // kTLS is asked for, else pysock's MSG_NOSIGNAL BIO.
-  guard_sigpipe = (SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS) != 0;
-  if (guard_sigpipe) {
+  const bool ktls = (SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS) != 0;
+  guard_sigpipe = ktls && sigpipe_protection;
+  if (ktls || !sigpipe_protection) {
     if (!SSL_set_fd(ssl, fd)) raise_ssl_library_error();
   } else {
     BIO* bio = new_nosignal_socket_bio(fd);
@@ -101,6 +104,10 @@ void ssl_core::start_tls() {
     SSL_set_bio(ssl, bio, bio);
   }
   SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+  // The context sets SSL_MODE_RELEASE_BUFFERS; only bench/ssl_idle_memory.cpp's comparison
+  // turns it off.
+  if (!ssl_release_buffers.load(std::memory_order_relaxed))
+    SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
   if (options.server_hostname)
     configure_hostname(ssl, *options.server_hostname, context.core_->check_hostname);
   if (options.server_side) {
@@ -224,10 +231,60 @@ void ssl_core::send_close_notify() noexcept {
 }
 
 bool ssl_core::ktls_send() {
+  if (const int forced = ktls_send_reported.load(std::memory_order_relaxed); forced >= 0)
+    return forced != 0;
   std::lock_guard lock(mutex);
   return BIO_get_ktls_send(SSL_get_wbio(ssl)) != 0;
 }
 
+std::atomic<int> ktls_send_reported{-1};
+std::atomic<bool> ssl_release_buffers{true};
+
+sendfile_counters& ssl_sendfile_stats() noexcept {
+  static sendfile_counters counters;
+  return counters;
+}
+
+namespace {
+
+// Kernel TLS: SSL_sendfile (zero copy, possibly partial) until `total` bytes are sent.
+void sendfile_ktls(ssl_core& c, int file_fd, std::uint64_t offset, std::uint64_t total,
+                   std::uint64_t& sent) {
+  constexpr std::uint64_t most_per_call = 1 << 30;  // the result must fit run()'s int
+  while (sent < total) {
+    const std::size_t want = std::min(total - sent, most_per_call);
+    const auto step = c.run(ssl_operation::write, [&](SSL* s) {
+      const auto n = SSL_sendfile(s, file_fd, static_cast<off_t>(offset + sent), want, 0);
+      return n > 0 ? static_cast<int>(n) : -1;
+    });
+    sent += static_cast<std::uint64_t>(step.ret);
+    ssl_sendfile_stats().zero_copy_bytes.fetch_add(step.ret, std::memory_order_relaxed);
+  }
+}
+
+// read + SSL_write of 64 KiB blocks (four full records each, as a 64 KiB SSL_write loop; CPython
+// sends 8 KiB records) until the end of the file or `count` bytes.
+void sendfile_by_copy(ssl_core& c, int file_fd, std::uint64_t offset,
+                      std::optional<std::uint64_t> count, std::uint64_t& sent) {
+  std::vector<std::byte> block(std::size_t(1) << 16);
+  for (;;) {
+    const std::size_t want =
+        count ? std::min<std::uint64_t>(*count - sent, block.size()) : block.size();
+    if (want == 0) break;
+    ssize_t n = ::pread(file_fd, block.data(), want, static_cast<off_t>(offset + sent));
+    if (n < 0 && errno == ESPIPE && offset == 0) n = ::read(file_fd, block.data(), want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      raise_os_error(errno);
+    }
+    if (n == 0) break;
+    c.write(std::span(block.data(), static_cast<std::size_t>(n)));
+    sent += static_cast<std::uint64_t>(n);
+    ssl_sendfile_stats().fallback_bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace
 }  // namespace detail
 
 namespace {
@@ -411,30 +468,14 @@ std::uint64_t ssl_socket::sendfile(int file_fd, std::uint64_t offset,
       if (sent) ::lseek(fd, static_cast<off_t>(offset + sent), SEEK_SET);
     }
   } position{file_fd, offset, sent};
-  const bool ktls = c.ktls_send();
-  std::vector<std::byte> block(ktls ? 0 : 8192);
-  for (;;) {
-    std::size_t want = count ? std::min<std::uint64_t>(*count - sent, 1 << 16) : 1 << 16;
-    if (want == 0) break;
-    if (ktls) {
-      // Kernel TLS: zero-copy, possibly partial (SSL_sendfile may send less than asked).
-      const auto step = c.run(detail::ssl_operation::write, [&](SSL* s) {
-        const auto n = SSL_sendfile(s, file_fd, static_cast<off_t>(offset + sent), want, 0);
-        return n > 0 ? static_cast<int>(n) : -1;
-      });
-      sent += static_cast<std::uint64_t>(step.ret);
-      continue;
-    }
-    want = std::min(want, block.size());
-    ssize_t n = ::pread(file_fd, block.data(), want, static_cast<off_t>(offset + sent));
-    if (n < 0 && errno == ESPIPE && offset == 0) n = ::read(file_fd, block.data(), want);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      raise_os_error(errno);
-    }
-    if (n == 0) break;
-    c.write(std::span(block.data(), static_cast<std::size_t>(n)));
-    sent += static_cast<std::uint64_t>(n);
+  struct stat info {};
+  const bool regular = ::fstat(file_fd, &info) == 0 && S_ISREG(info.st_mode);
+  if (regular && c.ktls_send()) {
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    const std::uint64_t rest = offset < size ? size - offset : 0;
+    detail::sendfile_ktls(c, file_fd, offset, count ? std::min(*count, rest) : rest, sent);
+  } else {
+    detail::sendfile_by_copy(c, file_fd, offset, count, sent);
   }
   return sent;
 }
