@@ -17,7 +17,7 @@ namespace {
   ::alarm(limit_seconds);
   for (long long accepted = 0; accepted < count;) {
     try {
-      listener.accept();  // the accepted socket closes at once
+      (void)listener.accept();  // the accepted socket closes at once
       ++accepted;
     } catch (const pysock::connection_aborted_error&) {
       // A client gave up before accept(): not a connection to count.
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     for (long long i = 0; i < count; ++i) {
       if ((i & 255) == 0 && pysock_bench::seconds_since(start) > max_seconds) break;
       try {
-        pysock::create_connection(target);  // closed at once
+        (void)pysock::create_connection(target);  // closed at once
         ++connections;
       } catch (const pysock::os_error& e) {
         ++errors;

@@ -16,5 +16,22 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/pysockConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/pysockConfig.cmake ${PROJECT_BINARY_DIR}/pysockConfigVersion.cmake
   DESTINATION ${PYSOCK_CMAKE_DIR})
 
+# pysock.pc finds its prefix from where it lies (${pcfiledir}), so an install made with
+# `cmake --install --prefix DIR` (packagers, ~/.local) or moved later still gives working flags.
+# An absolute LIBDIR or INCLUDEDIR is kept as given.
+set(PYSOCK_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+if(IS_ABSOLUTE "${PYSOCK_PC_DIR}")
+  set(PYSOCK_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH pysock_pc_up "/prefix/${PYSOCK_PC_DIR}" "/prefix")
+  set(PYSOCK_PC_PREFIX "\${pcfiledir}/${pysock_pc_up}")
+endif()
+foreach(kind LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${kind}}")
+    set(PYSOCK_PC_${kind} "${CMAKE_INSTALL_${kind}}")
+  else()
+    set(PYSOCK_PC_${kind} "\${prefix}/${CMAKE_INSTALL_${kind}}")
+  endif()
+endforeach()
 configure_file(cmake/pysock.pc.in ${PROJECT_BINARY_DIR}/pysock.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/pysock.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/pysock.pc DESTINATION ${PYSOCK_PC_DIR})

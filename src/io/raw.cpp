@@ -171,6 +171,9 @@ std::size_t socket_read_ahead_limit(int fd) noexcept {
 void raise_timed_out_object() {
   throw os_error(std::string("cannot read from timed out object"));
 }
+void raise_write_would_block(std::size_t written) {
+  throw blocking_io_error(EAGAIN, "write could not complete without blocking", written);
+}
 void raise_closed_file() {
   throw value_error("I/O operation on closed file.");
 }

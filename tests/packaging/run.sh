@@ -3,6 +3,9 @@
 #   run.sh MODE SOURCE_DIR WORK_DIR CXX_COMPILER
 # MODE: find_package (installs pysock into WORK_DIR/prefix first), add_subdirectory,
 # fetchcontent, or pkg-config (installs, then compiles with the flags pkg-config gives).
+# The install is configured for WORK_DIR/configured-prefix but made with `cmake --install
+# --prefix WORK_DIR/prefix`, as packagers and ~/.local users do: nothing may point at the
+# configured prefix.
 set -euo pipefail
 mode=$1 source=$2 work=$3 cxx=$4
 rm -rf "$work"
@@ -12,9 +15,13 @@ consumer="$source/tests/packaging/consumer"
 install_pysock() {
   cmake -S "$source" -B "$work/pysock-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_COMPILER="$cxx" -DPYSOCK_TEST=OFF -DPYSOCK_EXAMPLES=OFF -DPYSOCK_BENCH=OFF \
-    -DPYSOCK_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+    -DPYSOCK_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/configured-prefix" >/dev/null
   cmake --build "$work/pysock-build" >/dev/null
-  cmake --install "$work/pysock-build" >/dev/null
+  cmake --install "$work/pysock-build" --prefix "$work/prefix" >/dev/null
+  if grep -rl "configured-prefix" "$work/prefix"; then
+    echo "the install above names the configure-time prefix" >&2
+    exit 1
+  fi
 }
 
 case "$mode" in

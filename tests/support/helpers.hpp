@@ -14,6 +14,7 @@
 
 #include "pysock/error.hpp"
 #include "pysock/socket.hpp"
+#include "support/expect_throw.hpp"
 #include "support/proc_stats.hpp"
 
 namespace pysock_test {

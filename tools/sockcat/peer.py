@@ -9,13 +9,12 @@ last on stdout as one JSON line. Every blocking call is bounded by a timeout.
 """
 
 import argparse
-import fcntl
+import glob
 import hashlib
 import json
 import socket
 import struct
 import sys
-import termios
 import time
 
 TIMEOUT = 60.0
@@ -83,25 +82,53 @@ def role_reset(sock, _arg):
     return {}
 
 
-def wait_until_the_client_blocks(sock):
-    """Returns once the bytes queued for us have stopped growing for two samples in a row (a
-    loaded machine can pause the client for one): the client's send waits for room."""
+def threads_waiting_in(pid, kernel_function):
+    """The threads of process `pid` asleep in `kernel_function` (their /proc wchan)."""
+    waiting = set()
+    for wchan in glob.glob(f"/proc/{pid}/task/*/wchan"):
+        try:
+            with open(wchan) as f:
+                if f.read().strip() == kernel_function:
+                    waiting.add(wchan)
+        except OSError:  # the thread exited meanwhile
+            pass
+    return waiting
+
+
+# Where a Unix stream socket's send (also sendfile) waits for room, and where its recv waits for
+# data.
+SEND_WAIT = "sock_alloc_send_pskb"
+RECV_WAIT = "unix_stream_data_wait"
+
+
+def wait_for(condition, what):
+    """Polls `condition` until it holds (bounded by TIMEOUT); the interval only bounds the work,
+    it decides nothing."""
     deadline = time.monotonic() + TIMEOUT
-    samples = [-1]
-    while samples[-1] <= 0 or samples[-3:] != [samples[-1]] * 3:
+    while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError("the client's send never blocked")
-        time.sleep(0.2)
-        samples.append(struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0])
+            raise TimeoutError(what)
+        time.sleep(0.01)
+
+
+def client_pid(sock):
+    pid, _uid, _gid = struct.unpack("3i", sock.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return pid
 
 
 def role_close_after_half_close(sock, _arg):
     """Never reads: once the client's send is blocked, half-closes (the client sees EOF while
     its send is blocked), then closes: that send gets EPIPE. Meant for a Unix socket, where
-    nothing makes room in the client's buffer before the close."""
-    wait_until_the_client_blocks(sock)
+    nothing makes room in the client's buffer before the close. Both waits read the client's
+    state from /proc (SO_PEERCRED names it) instead of guessing it from timing."""
+    pid = client_pid(sock)
+    wait_for(lambda: threads_waiting_in(pid, SEND_WAIT), "the client's send never blocked")
+    receiving = threads_waiting_in(pid, RECV_WAIT)
     sock.shutdown(socket.SHUT_WR)
-    time.sleep(0.3)
+    # Closing with unread data resets the client's recv: first let its waiting recv see the EOF.
+    wait_for(lambda: not receiving & threads_waiting_in(pid, RECV_WAIT),
+             "the client's recv never saw the EOF")
     sock.close()
     return {}
 

@@ -178,9 +178,9 @@ class raw_io : public io_base {
   // is returned).
   std::optional<std::string> readall();
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override = 0;
-  std::optional<std::size_t> write(std::string_view data) override;
+  [[nodiscard]] std::optional<std::size_t> write(std::string_view data) override;
   // The byte-span primitive behind write().
-  virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
+  [[nodiscard]] virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
   // Beyond Python: the most one read-ahead of a buffered reader should ask this stream for (see
   // buffered.hpp, "Read-ahead reserve").
   virtual std::size_t read_ahead_limit() const noexcept { return default_read_ahead_limit; }
@@ -202,6 +202,8 @@ bool is_would_block(const os_error& e) noexcept;
 // socket_io's read_ahead_limit for the socket `fd`: 64 KiB for TCP, the default otherwise.
 std::size_t socket_read_ahead_limit(int fd) noexcept;
 [[noreturn]] void raise_timed_out_object();
+// BlockingIOError "write could not complete without blocking" after `written` bytes were taken.
+[[noreturn]] void raise_write_would_block(std::size_t written);
 [[noreturn]] void raise_closed_socket();
 }  // namespace detail
 
@@ -240,7 +242,7 @@ class socket_io final : public raw_io {
     }
   }
 
-  std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
+  [[nodiscard]] std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
     check_closed();
     check_writable();
     try {
