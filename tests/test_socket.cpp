@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -592,13 +593,10 @@ TEST_F(Socket, SetTimeoutRejectsBadValues) {
 TEST_F(Socket, RecvTimesOut) {
   auto [client, server] = unix_pair();
   server.settimeout(0.05s);
-  try {
-    const double took = elapsed_seconds([&server = server] { (void)server.recv(1); });
-    FAIL() << took;
-  } catch (const timeout_error& e) {
+  EXPECT_THROW_WITH((void)server.recv(1), timeout_error, [](const timeout_error& e) {
     EXPECT_STREQ(e.what(), "timed out");
     EXPECT_EQ(e.errno_value(), std::nullopt);
-  }
+  });
   const double took =
       elapsed_seconds([&server = server] { EXPECT_THROW(server.recv(1), timeout_error); });
   EXPECT_GE(took, 0.045);
@@ -1099,6 +1097,60 @@ TEST_F(Socket, ListenBacklogs) {
   EXPECT_EQ(queued_connections(5), 6u);
   EXPECT_EQ(queued_connections(-1), 1u);  // a negative backlog is taken as 0, as in Python
   EXPECT_EQ(queued_connections(std::nullopt), std::size_t(std::min(SOMAXCONN, 128)) + 1);
+}
+
+// ---- typed options ------------------------------------------------------------------------
+
+TEST_F(Socket, TypedOptionsReachTheKernel) {
+  auto [client, server] = tcp_pair();
+  client.set_option(tcp_nodelay(true));
+  EXPECT_TRUE(client.get_option<tcp_nodelay>().value());
+  EXPECT_NE(client.getsockopt(IPPROTO_TCP, TCP_NODELAY), 0);
+  client.set_option(keep_alive(true));
+  EXPECT_EQ(client.getsockopt(SOL_SOCKET, SO_KEEPALIVE), 1);
+  client.set_option(keep_alive(false));
+  EXPECT_FALSE(client.get_option<keep_alive>().value());
+  client.set_option(reuse_address(true));
+  EXPECT_EQ(client.getsockopt(SOL_SOCKET, SO_REUSEADDR), 1);
+  client.set_option(send_buffer_size(8192));
+  EXPECT_EQ(client.get_option<send_buffer_size>().value(),
+            client.getsockopt(SOL_SOCKET, SO_SNDBUF));
+  EXPECT_GE(client.get_option<send_buffer_size>().value(), 8192);  // Linux doubles it
+  client.set_option(receive_buffer_size(8192));
+  EXPECT_EQ(client.getsockopt(SOL_SOCKET, SO_RCVBUF),
+            client.get_option<receive_buffer_size>().value());
+  client.set_option(tcp_keepidle(std::chrono::seconds(42)));
+  client.set_option(tcp_keepinterval(std::chrono::seconds(7)));
+  client.set_option(tcp_keepcount(3));
+  EXPECT_EQ(client.getsockopt(IPPROTO_TCP, TCP_KEEPIDLE), 42);
+  EXPECT_EQ(client.get_option<tcp_keepinterval>().value(), std::chrono::seconds(7));
+  EXPECT_EQ(client.get_option<tcp_keepcount>(), tcp_keepcount(3));
+  client.set_option(linger_option(true, std::chrono::seconds(5)));
+  const auto linger = client.get_option<linger_option>();
+  EXPECT_TRUE(linger.enabled());
+  EXPECT_EQ(linger.timeout(), std::chrono::seconds(5));
+  EXPECT_EQ(client.getsockopt(SOL_SOCKET, SO_LINGER, sizeof(::linger)),
+            std::string("\1\0\0\0\5\0\0\0", 8));
+}
+
+TEST_F(Socket, TypedOptionErrorsAreSetsockoptErrors) {
+  socket local(family::local);
+  EXPECT_THROW_ERRNO(local.set_option(tcp_nodelay(true)), os_error, EOPNOTSUPP);
+}
+
+TEST_F(Socket, FlagSetsCombine) {
+  constexpr msg_flags both = msg_peek | msg_dontwait;
+  static_assert(any(both & msg_peek) && !any(both & msg_waitall));
+  static_assert((both & ~msg_peek) == msg_dontwait);
+  msg_flags flags{};
+  flags |= msg_flags::waitall;
+  EXPECT_EQ(flags, msg_waitall);
+  static_assert(any(ai_flags::passive | ai_flags::numerichost));
+  auto [client, server] = unix_pair();
+  client.sendall("peek");
+  EXPECT_EQ(server.recv(16, msg_peek | msg_dontwait), "peek");  // flags reach recv
+  EXPECT_EQ(server.recv(16), "peek");
+  EXPECT_THROW((void)server.recv(16, msg_dontwait), blocking_io_error);
 }
 
 TEST_F(Socket, Inet6Loopback) {
