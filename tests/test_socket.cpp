@@ -1038,7 +1038,7 @@ TEST_F(Socket, RecvmsgWithoutRoomReportsCtrunc) {
   ancillary_data rights{SOL_SOCKET, SCM_RIGHTS, std::string(sizeof(int), '\0')};
   std::memcpy(rights.data.data(), &fd, sizeof(int));
   const std::span<const std::byte> parts[] = {bytes_of("x")};
-  (void)a.sendmsg(parts, std::span(&rights, 1));
+  ASSERT_EQ(a.sendmsg(parts, std::span(&rights, 1)), 1u);
   ::close(fd);
   auto message = b.recvmsg(8, 0, msg_cmsg_cloexec);
   EXPECT_EQ(message.data, "x");
