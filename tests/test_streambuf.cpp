@@ -96,7 +96,7 @@ std::string stream_to_slow_reader(pysock::timeout t, const std::string& data) {
   auto [writer, reader] = narrow_pair();
   writer.settimeout(t);
   std::string received;
-  std::thread reading([&] { received = drain(reader); });
+  std::thread reading([&received, &reader = reader] { received = drain(reader); });
   std::exception_ptr failure;
   try {
     auto f = writer.makefile("wb", {.buffering = 0});
