@@ -1,7 +1,8 @@
 # Sourced by scripts/demo and scripts/test: installs the Debian packages pysock needs when they
 # are missing (as root, or through sudo), so a fresh Debian 12 machine needs nothing by hand.
+# netbase provides /etc/services, which getaddrinfo needs for service names such as "http".
 pysock_packages="cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libcli11-dev socat ncat python3 pkg-config"
+  libbenchmark-dev libcli11-dev socat ncat python3 pkg-config netbase libssl-dev openssl"
 
 pysock_ensure_packages() {
   local missing=()

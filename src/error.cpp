@@ -120,6 +120,9 @@ os_error::os_error(std::string message)
 os_error::os_error(std::error_code code, std::string message, std::nullopt_t)
     : std::system_error(code), what_(std::move(message)), has_errno_(false) {}
 
+os_error::os_error(std::error_code code, std::string strerror, plain_text_t)
+    : std::system_error(code), strerror_(strerror), what_(std::move(strerror)) {}
+
 std::optional<int> os_error::errno_value() const noexcept {
   if (!has_errno_) return std::nullopt;
   return code().value();
@@ -130,8 +133,10 @@ blocking_io_error::blocking_io_error(int errno_value, std::string strerror,
     : os_error(std::error_code(errno_value, std::generic_category()), std::move(strerror)),
       characters_written_(characters_written) {}
 
-timeout_error::timeout_error()
-    : os_error(std::make_error_code(std::errc::timed_out), "timed out", std::nullopt) {}
+timeout_error::timeout_error() : timeout_error("timed out") {}
+
+timeout_error::timeout_error(std::string message)
+    : os_error(std::make_error_code(std::errc::timed_out), std::move(message), std::nullopt) {}
 
 unicode_error::unicode_error(std::string message, std::string encoding, std::string object,
                              std::size_t start, std::size_t end, std::string reason)
@@ -229,6 +234,13 @@ void raise_os_error(int errno_value, std::string strerror, std::string context) 
     default:
       raise_as<os_error>(errno_value, std::move(strerror), std::move(context));
   }
+}
+
+void raise_os_error(const std::error_code& ec, std::string context) {
+  if (ec == std::errc::timed_out) throw timeout_error();
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category())
+    raise_os_error(ec.value(), std::move(context));
+  throw os_error(ec, ec.message(), std::move(context));
 }
 
 void raise_gai_error(int eai_code, int saved_errno) {

@@ -165,22 +165,74 @@ bool wait_ready(int fd, short events, clock::time_point deadline) {
   return detail::poll_until(std::span(&entry, 1), deadline);
 }
 
+// The error of a call that ran out of the socket's own timeout: not the kernel's ETIMEDOUT,
+// whose message names the errno.
+constexpr int socket_timed_out = -1;
+
 // Runs `call` (a system call returning -1 and errno on failure) under the socket's timeout:
 // blocking sockets just retry EINTR; with a timeout, EAGAIN waits for readiness until
-// `deadline`; non-blocking sockets raise blocking_io_error.
+// `deadline`. A failure returns -1 with `error` set to the errno (EAGAIN for a non-blocking
+// socket) or socket_timed_out. Throws nothing: the non-throwing overloads are built on it.
 template <class Call>
-auto timed_call(const socket_core& core, short events, const char* operation, Call call,
-                std::optional<clock::time_point> deadline = std::nullopt) {
+auto try_timed_call(const socket_core& core, short events, Call call, int& error,
+                    std::optional<clock::time_point> deadline = std::nullopt) noexcept {
   const double limit = core.timeout;
   for (;;) {
     const auto result = call(core.fd.load(std::memory_order_relaxed));
     if (result >= 0) return result;
-    const int error = errno;
+    error = errno;
     if (error == EINTR) continue;
-    if (limit <= 0 || (error != EAGAIN && error != EWOULDBLOCK)) raise_os_error(error, operation);
+    if (limit <= 0 || (error != EAGAIN && error != EWOULDBLOCK)) return result;
     if (!deadline) deadline = deadline_after(limit);
-    if (!wait_ready(core.fd, events, *deadline)) throw timeout_error();
+    pollfd entry{core.fd, events, 0};
+    const int ready = detail::try_poll_until(std::span(&entry, 1), *deadline);
+    if (ready <= 0) {
+      error = ready < 0 ? -ready : socket_timed_out;
+      return decltype(result)(-1);
+    }
   }
+}
+
+[[noreturn]] void raise_call_error(int error, const char* operation) {
+  if (error == socket_timed_out) throw timeout_error();
+  raise_os_error(error, operation);
+}
+
+// An error of try_timed_call as the non-throwing overloads report it: the socket's timeout is
+// std::errc::timed_out, as timeout_error::code() is.
+std::error_code to_error_code(int error) noexcept {
+  if (error == socket_timed_out) return std::make_error_code(std::errc::timed_out);
+  return {error, std::generic_category()};
+}
+
+// A try_ result for a throwing call: the size, or the error raised with `operation`. `error` is
+// taken by reference because it is set by the try_ call in the same argument list.
+template <class Result>
+std::size_t raised(Result result, const int& error, const char* operation) {
+  if (result < 0) raise_call_error(error, operation);
+  return static_cast<std::size_t>(result);
+}
+
+// A try_ result for a non-throwing call: the size, or 0 with the error in `ec` (`error` by
+// reference, as for raised()).
+template <class Result>
+std::size_t reported(Result result, const int& error, std::error_code& ec) noexcept {
+  if (result < 0) {
+    ec = to_error_code(error);
+    return 0;
+  }
+  ec.clear();
+  return static_cast<std::size_t>(result);
+}
+
+// try_timed_call raising its error.
+template <class Call>
+auto timed_call(const socket_core& core, short events, const char* operation, Call call,
+                std::optional<clock::time_point> deadline = std::nullopt) {
+  int error = 0;
+  const auto result = try_timed_call(core, events, call, error, deadline);
+  if (result < 0) raise_call_error(error, operation);
+  return result;
 }
 
 std::size_t checked_size(std::span<std::byte> buffer, std::size_t nbytes, const char* message) {
@@ -189,20 +241,44 @@ std::size_t checked_size(std::span<std::byte> buffer, std::size_t nbytes, const 
   return nbytes;
 }
 
+ssize_t try_recv(const socket_core& core, std::span<std::byte> buffer, msg_flags flags,
+                 int& error) noexcept {
+  return try_timed_call(
+      core, POLLIN,
+      [&](int fd) { return ::recv(fd, buffer.data(), buffer.size(), detail::bits(flags)); }, error);
+}
+
+ssize_t try_send(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
+                 int& error, std::optional<clock::time_point> deadline = std::nullopt) noexcept {
+  return try_timed_call(
+      core, POLLOUT,
+      [&](int fd) {
+        return ::send(fd, data.data(), data.size(), detail::bits(flags) | MSG_NOSIGNAL);
+      },
+      error, deadline);
+}
+
 std::size_t recv_into_core(const socket_core& core, std::span<std::byte> buffer, msg_flags flags) {
-  return static_cast<std::size_t>(timed_call(core, POLLIN, "recv", [&](int fd) {
-    return ::recv(fd, buffer.data(), buffer.size(), detail::bits(flags));
-  }));
+  int error = 0;
+  return raised(try_recv(core, buffer, flags, error), error, "recv");
 }
 
 std::size_t send_core(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
                       std::optional<clock::time_point> deadline = std::nullopt) {
-  return static_cast<std::size_t>(timed_call(
-      core, POLLOUT, "send",
-      [&](int fd) {
-        return ::send(fd, data.data(), data.size(), detail::bits(flags) | MSG_NOSIGNAL);
-      },
-      deadline));
+  int error = 0;
+  return raised(try_send(core, data, flags, error, deadline), error, "send");
+}
+
+// The deadline of a whole sendall under the socket's timeout (none without one).
+std::optional<clock::time_point> sendall_deadline(const socket_core& core) {
+  return core.timeout > 0 ? std::optional(deadline_after(core.timeout)) : std::nullopt;
+}
+
+// The core of a non-throwing call: EBADF in `ec` for a moved-from socket or a released handle.
+const socket_core* core_or_ebadf(const std::shared_ptr<socket_core>& core,
+                                 std::error_code& ec) noexcept {
+  if (!core) ec = std::make_error_code(std::errc::bad_file_descriptor);
+  return core.get();
 }
 
 std::span<const std::byte> as_bytes(std::string_view text) {
@@ -231,9 +307,8 @@ void init_timeout(socket_core& core, bool nonblocking) {
   if (value >= 0) apply_timeout(core, value);
 }
 
-// Python's internal_connect(): returns 0 or the errno; raises timeouts as EWOULDBLOCK for
-// connect_ex (raise_timeout false) or as timeout_error.
-int connect_core(socket_core& core, const detail::native_address& target, bool raise_timeout) {
+// Python's internal_connect(): returns 0, the errno, or socket_timed_out.
+int connect_core(socket_core& core, const detail::native_address& target) {
   const int fd = core.fd;
   if (::connect(fd, target.get(), target.length) == 0) return 0;
   const int error = errno;
@@ -243,10 +318,7 @@ int connect_core(socket_core& core, const detail::native_address& target, bool r
   const bool wait = (error == EINTR && limit != 0) || (error == EINPROGRESS && limit > 0);
   if (!wait) return error;
   const auto deadline = limit > 0 ? deadline_after(limit) : clock::time_point::max();
-  if (!wait_ready(fd, POLLOUT, deadline)) {
-    if (raise_timeout) throw timeout_error();
-    return EWOULDBLOCK;
-  }
+  if (!wait_ready(fd, POLLOUT, deadline)) return socket_timed_out;
   return get_int_option(fd, SOL_SOCKET, SO_ERROR);
 }
 
@@ -341,31 +413,70 @@ void socket::listen(std::optional<int> backlog) {
   if (::listen(core().fd, value) != 0) raise_errno("listen");
 }
 
-std::pair<socket, address> socket::accept() {
-  auto& c = core();
-  detail::native_address peer;
-  const int fd = timed_call(c, POLLIN, "accept", [&](int listener) {
-    peer.length = sizeof peer.storage;
-    return ::accept4(listener, peer.get(), &peer.length, SOCK_CLOEXEC);
-  });
-  socket accepted(make_core(fd, c.family, c.type, c.proto));
-  init_timeout(*accepted.core_, false);
+namespace {
+
+// accept4 under the listener's timeout: the new fd, or -1 with `error` set.
+int try_accept(const socket_core& listener, detail::native_address& peer, int& error) noexcept {
+  return try_timed_call(
+      listener, POLLIN,
+      [&](int fd) {
+        peer.length = sizeof peer.storage;
+        return ::accept4(fd, peer.get(), &peer.length, SOCK_CLOEXEC);
+      },
+      error);
+}
+
+}  // namespace
+
+std::pair<socket, address> socket::accepted(int fd, std::optional<address> peer) const {
+  const auto& c = *core_;
+  socket connection(make_core(fd, c.family, c.type, c.proto));
+  init_timeout(*connection.core_, false);
   // bpo-7995: with no default timeout, a listener with a timeout hands out blocking sockets.
-  if (default_timeout < 0 && c.timeout > 0) accepted.setblocking(true);
-  auto addr = detail::from_native(peer.get(), peer.length);
-  return {std::move(accepted), addr ? std::move(*addr) : address(unix_address{})};
+  if (default_timeout < 0 && c.timeout > 0) connection.setblocking(true);
+  return {std::move(connection), peer ? std::move(*peer) : address(unix_address{})};
+}
+
+std::pair<socket, address> socket::accept() {
+  detail::native_address peer;
+  int error = 0;
+  const int fd = try_accept(core(), peer, error);
+  if (fd < 0) raise_call_error(error, "accept");
+  return accepted(fd, detail::from_native(peer.get(), peer.length));
+}
+
+std::optional<std::pair<socket, address>> socket::accept(std::error_code& ec) {
+  if (!core_or_ebadf(core_, ec)) return std::nullopt;
+  detail::native_address peer;
+  int error = 0;
+  const int fd = try_accept(*core_, peer, error);
+  if (fd < 0) {
+    ec = to_error_code(error);
+    return std::nullopt;
+  }
+  ec.clear();
+  return accepted(fd, detail::from_native(peer.get(), peer.length));
 }
 
 void socket::connect(const address& addr) {
   auto& c = core();
   const auto native = detail::to_native(addr, static_cast<pysock::family>(c.family), "connect");
-  if (const int error = connect_core(c, native, true)) raise_os_error(error, "connect");
+  if (const int error = connect_core(c, native)) raise_call_error(error, "connect");
+}
+
+void socket::connect(const address& addr, std::error_code& ec) {
+  if (!core_or_ebadf(core_, ec)) return;
+  const auto native =
+      detail::to_native(addr, static_cast<pysock::family>(core_->family), "connect");
+  const int error = connect_core(*core_, native);
+  ec = error ? to_error_code(error) : std::error_code();
 }
 
 int socket::connect_ex(const address& addr) {
   auto& c = core();
   const auto native = detail::to_native(addr, static_cast<pysock::family>(c.family), "connect_ex");
-  return connect_core(c, native, false);
+  const int error = connect_core(c, native);
+  return error == socket_timed_out ? EWOULDBLOCK : error;
 }
 
 // ---- sending ------------------------------------------------------------------------------
@@ -376,16 +487,41 @@ std::size_t socket::send(std::span<const std::byte> data, msg_flags flags) {
 std::size_t socket::send(std::string_view data, msg_flags flags) {
   return send(as_bytes(data), flags);
 }
+std::size_t socket::send(std::span<const std::byte> data, std::error_code& ec,
+                         msg_flags flags) noexcept {
+  const socket_core* c = core_or_ebadf(core_, ec);
+  if (!c) return 0;
+  int error = 0;
+  return reported(try_send(*c, data, flags, error), error, ec);
+}
+std::size_t socket::send(std::string_view data, std::error_code& ec, msg_flags flags) noexcept {
+  return send(as_bytes(data), ec, flags);
+}
 
 void socket::sendall(std::span<const std::byte> data, msg_flags flags) {
   auto& c = core();
-  const std::optional<clock::time_point> deadline =
-      c.timeout > 0 ? std::optional(deadline_after(c.timeout)) : std::nullopt;
+  const auto deadline = sendall_deadline(c);
   while (!data.empty())
     data = data.subspan(send_core(c, data, flags, deadline));
 }
 void socket::sendall(std::string_view data, msg_flags flags) {
   sendall(as_bytes(data), flags);
+}
+std::size_t socket::sendall(std::span<const std::byte> data, std::error_code& ec,
+                            msg_flags flags) noexcept {
+  const socket_core* c = core_or_ebadf(core_, ec);
+  if (!c) return 0;
+  const auto deadline = sendall_deadline(*c);
+  std::size_t sent = 0;
+  ec.clear();
+  while (sent < data.size() && !ec) {
+    int error = 0;
+    sent += reported(try_send(*c, data.subspan(sent), flags, error, deadline), error, ec);
+  }
+  return sent;
+}
+std::size_t socket::sendall(std::string_view data, std::error_code& ec, msg_flags flags) noexcept {
+  return sendall(as_bytes(data), ec, flags);
 }
 
 std::size_t socket::sendto(std::span<const std::byte> data, const address& addr, msg_flags flags) {
@@ -647,6 +783,20 @@ std::size_t socket::recv_into(std::span<std::byte> buffer, std::size_t nbytes, m
   return recv_into_core(core(), buffer.first(size), flags);
 }
 
+std::string socket::recv(std::size_t bufsize, std::error_code& ec, msg_flags flags) {
+  std::string data(bufsize, '\0');
+  data.resize(recv_into(std::as_writable_bytes(std::span(data.data(), data.size())), ec, flags));
+  return data;
+}
+
+std::size_t socket::recv_into(std::span<std::byte> buffer, std::error_code& ec,
+                              msg_flags flags) noexcept {
+  const socket_core* c = core_or_ebadf(core_, ec);
+  if (!c) return 0;
+  int error = 0;
+  return reported(try_recv(*c, buffer, flags, error), error, ec);
+}
+
 std::pair<std::string, std::optional<address>> socket::recvfrom(std::size_t bufsize,
                                                                 msg_flags flags) {
   std::string data(bufsize, '\0');
@@ -861,6 +1011,20 @@ std::size_t socket_io_ref::recv_into(std::span<std::byte> buffer) {
 
 std::size_t socket_io_ref::send(std::span<const std::byte> data) {
   return send_core(core(), data, {});
+}
+
+std::size_t socket_io_ref::recv_into(std::span<std::byte> buffer, std::error_code& ec) noexcept {
+  const socket_core* c = core_or_ebadf(core_, ec);
+  if (!c) return 0;
+  int error = 0;
+  return reported(try_recv(*c, buffer, {}, error), error, ec);
+}
+
+std::size_t socket_io_ref::send(std::span<const std::byte> data, std::error_code& ec) noexcept {
+  const socket_core* c = core_or_ebadf(core_, ec);
+  if (!c) return 0;
+  int error = 0;
+  return reported(try_send(*c, data, {}, error), error, ec);
 }
 
 timeout socket_io_ref::gettimeout() const {

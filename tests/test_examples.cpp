@@ -1,5 +1,7 @@
 // The example programs, driven as a user would run them.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,10 +28,11 @@ const std::string examples_dir = PYSOCK_EXAMPLES_DIR;
 const std::string examples_dir;
 #endif
 
-// A running echo_server example and the port it listens on.
+// A running echo_server (or selector_echo_server) example and the port it listens on.
 class echo_server_process {
  public:
-  echo_server_process() : process_({examples_dir + "/echo_server", "0"}) {
+  explicit echo_server_process(const std::string& program = "echo_server")
+      : process_({examples_dir + "/" + program, "0"}) {
     const auto line = process_.read_line(30s);
     static const std::regex listening(R"(listening on \('127\.0\.0\.1', (\d+)\))");
     std::smatch match;
@@ -120,6 +123,113 @@ bool settles_to(pid_t pid, std::size_t fds) {
     std::this_thread::sleep_for(50ms);
   }
   return false;
+}
+
+// What drive_echo_clients saw.
+struct load_report {
+  std::size_t failures = 0;
+  std::string first_failure;
+  std::size_t held_at_once = 0;        // connections open at the same time, at most
+  std::size_t server_fds_at_peak = 0;  // the server's open fds while all were connected
+};
+
+// One client of drive_echo_clients: its socket and where it is in its conversation.
+struct load_client {
+  pysock::socket sock;
+  std::size_t id = 0;
+  int echoed = 0;        // messages echoed so far
+  std::string expected;  // the message in flight
+  std::string received;
+};
+
+// The message `n` of client `id`: different for every client and message, 32 to 95 bytes.
+std::string load_message(std::size_t id, int n) {
+  std::string text = std::to_string(id) + ":" + std::to_string(n) + ":";
+  text.resize(32 + (id * 7 + std::size_t(n) * 13) % 64, char('a' + id % 26));
+  return text;
+}
+
+// Opens `clients` non-blocking connections to the server `pid` (in batches its backlog takes),
+// holds them all, and runs `messages` echoes on each from this one thread with a
+// default_selector, checking every byte. The server's fd count is sampled once every client
+// has had its first echo (so the server holds them all). The sockets close with SO_LINGER 0:
+// no TIME_WAIT is left to use up the ephemeral ports of the next run.
+load_report drive_echo_clients(pid_t pid, int port, std::size_t clients, int messages) {
+  load_report report;
+  auto fail = [&](std::string what) {
+    if (report.failures++ == 0) report.first_failure = std::move(what);
+  };
+  pysock::default_selector<load_client*> sel;
+  std::vector<std::unique_ptr<load_client>> all;
+  auto send_next = [&](load_client& c) {
+    c.expected = load_message(c.id, c.echoed);
+    c.received.clear();
+    std::error_code ec;
+    if (c.sock.sendall(c.expected, ec) != c.expected.size()) fail("send: " + ec.message());
+  };
+  constexpr std::size_t batch = 500;
+  while (all.size() < clients) {
+    std::size_t connecting = 0;
+    for (; connecting < batch && all.size() < clients; ++connecting) {
+      all.push_back(
+          std::make_unique<load_client>(load_client{pysock::socket(), all.size(), 0, {}, {}}));
+      load_client& c = *all.back();
+      c.sock.setblocking(false);
+      std::error_code ec;
+      c.sock.connect(pysock::inet_address{"127.0.0.1", port}, ec);
+      if (ec && ec != std::errc::operation_in_progress) fail("connect: " + ec.message());
+      sel.register_(c.sock, pysock::event_write, &c);
+    }
+    while (connecting > 0) {  // every connection of the batch established
+      const auto ready = sel.select(30.0);
+      if (ready.empty()) return fail("connect timed out"), report;
+      for (const auto& [key, events] : ready) {
+        if (const int error = key.data->sock.getsockopt(SOL_SOCKET, SO_ERROR))
+          fail("connect: " + std::generic_category().message(error));
+        sel.modify(key.data->sock, pysock::event_read, key.data);
+        --connecting;
+      }
+    }
+  }
+  report.held_at_once = sel.get_map()->size();
+  for (auto& c : all)
+    send_next(*c);
+  std::size_t active = all.size();
+  std::size_t first_echoes = 0;
+  std::array<std::byte, 256> buffer{};
+  while (active > 0) {
+    const auto ready = sel.select(30.0);
+    if (ready.empty()) return fail("echo timed out"), report;
+    for (const auto& [key, events] : ready) {
+      load_client& c = *key.data;
+      std::error_code ec;
+      const std::size_t n = c.sock.recv_into(buffer, ec);
+      if (ec == std::errc::resource_unavailable_try_again) continue;
+      if (ec || n == 0) {
+        fail("recv: " + (ec ? ec.message() : std::string("early EOF")));
+        sel.unregister(c.sock);
+        --active;
+        continue;
+      }
+      c.received.append(reinterpret_cast<const char*>(buffer.data()), n);
+      if (c.received.size() < c.expected.size()) continue;
+      if (c.received != c.expected) fail("echo mismatch: " + c.received);
+      if (++c.echoed == 1 && ++first_echoes == clients)
+        report.server_fds_at_peak = pysock_test::open_fd_count(pid);
+      if (c.echoed < messages) {
+        send_next(c);
+      } else {
+        sel.unregister(c.sock);
+        --active;
+      }
+    }
+  }
+  const linger abort_on_close{1, 0};
+  for (auto& c : all) {
+    c->sock.setsockopt(SOL_SOCKET, SO_LINGER, std::as_bytes(std::span(&abort_on_close, 1)));
+    c->sock.close();
+  }
+  return report;
 }
 
 class Example : public ::testing::Test {
@@ -237,6 +347,78 @@ TEST_F(Example, FdPassing) {
   const auto result = pysock_test::run_command(examples_dir + "/fd_passing");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("fd_passing: ok"), std::string::npos) << result.output;
+}
+
+TEST_F(Example, SelectorEchoServerEchoesAndStopsCleanly) {
+  echo_server_process server("selector_echo_server");
+  run_clients(server.port(), 8, 256 * 1024);
+  pysock::socket idle = pysock::create_connection("127.0.0.1", server.port(), 10s);
+  idle.sendall("x");
+  ASSERT_EQ(idle.recv(16), "x");
+  const auto result = server.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("selector_echo_server: stopped after 9 connections"),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(idle.recv(16), "");  // the server closed its side
+}
+
+// A client that sends a lot before reading: the server stops reading from it while its echo
+// waits, and everything arrives once the client reads.
+TEST_F(Example, SelectorEchoServerWaitsForASlowReader) {
+  echo_server_process server("selector_echo_server");
+  pysock::socket client = pysock::create_connection("127.0.0.1", server.port(), 30s);
+  std::mt19937 rng(3);
+  const std::string data = random_bytes(8 << 20, rng);
+  std::thread writer([&] { client.sendall(data); });
+  std::string back;
+  while (back.size() < data.size()) {
+    const std::string chunk = client.recv(1 << 20);
+    ASSERT_FALSE(chunk.empty());
+    back += chunk;
+  }
+  writer.join();
+  EXPECT_TRUE(back == data);
+  client.close();
+  EXPECT_EQ(server.stop().exit_code, 0);
+}
+
+// Issue 18's load test: 10,000 concurrent loopback connections to the one-thread selector
+// server, driven by one client thread with its own selector; every connection echoes three
+// messages, every byte is checked, the server ends with the fds it started with, and its peak
+// RSS is reported (and bounded).
+TEST_F(Example, SelectorEchoServerHolds10000Connections) {
+  constexpr std::size_t clients = 10000;
+  constexpr int messages = 3;
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const rlim_t needed = clients + 256;
+  if (limit.rlim_max < needed)
+    GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << limit.rlim_max << " < " << needed;
+  const rlimit saved = limit;
+  limit.rlim_cur = std::max(limit.rlim_cur, needed);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+
+  echo_server_process server("selector_echo_server");
+  const std::size_t fds_idle = pysock_test::open_fd_count(server.pid());
+  const auto start = std::chrono::steady_clock::now();
+  const auto report = drive_echo_clients(server.pid(), server.port(), clients, messages);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(report.failures, 0u) << report.first_failure;
+  EXPECT_GE(report.held_at_once, clients);
+  EXPECT_GE(report.server_fds_at_peak, fds_idle + clients);
+  EXPECT_TRUE(settles_to(server.pid(), fds_idle)) << "the server kept client fds open";
+  const std::size_t rss_kib = pysock_test::peak_rss_kib(server.pid());
+  std::cout << clients << " connections x " << messages << " echoes in " << seconds
+            << " s; server peak RSS " << rss_kib / 1024 << " MiB (" << rss_kib * 1024 / clients
+            << " bytes per connection)\n";
+  if (!pysock_test::address_sanitized) {
+    EXPECT_LT(rss_kib, 256u * 1024);
+  }
+  const auto result = server.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 // Under the tsan preset the server itself is built with TSan: a race in it fails its exit code.

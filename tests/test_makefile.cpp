@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "pysock/makefile.hpp"
+#include "support/exceptions.hpp"
 #include "support/helpers.hpp"
 
 using pysock::makefile;
@@ -288,4 +289,59 @@ TEST(Makefile, ClosingAFileThatReadNothingLeavesTheDataInTheSocket) {
   EXPECT_EQ(a.recv(7), "message");
   a.close();
   EXPECT_THROW(a.getsockname(), pysock::os_error);
+}
+
+namespace {
+
+// A socket-like type whose handle has only the throwing calls (as a user's TLS wrapper may).
+struct throwing_only_ref {
+  pysock::socket_io_ref ref;
+  std::size_t recv_into(std::span<std::byte> buffer) { return ref.recv_into(buffer); }
+  std::size_t send(std::span<const std::byte> data) { return ref.send(data); }
+  pysock::timeout gettimeout() const { return ref.gettimeout(); }
+  int fileno() const noexcept { return ref.fileno(); }
+  void release() noexcept { ref.release(); }
+};
+struct throwing_only_socket {
+  socket& sock;
+  std::size_t recv_into(std::span<std::byte> buffer) { return sock.recv_into(buffer); }
+  std::size_t send(std::span<const std::byte> data) { return sock.send(data); }
+  pysock::timeout gettimeout() const { return sock.gettimeout(); }
+  int fileno() const noexcept { return sock.fileno(); }
+  throwing_only_ref io_ref() { return {sock.io_ref()}; }
+};
+static_assert(!pysock::nonthrowing_socket_io_handle<throwing_only_ref>);
+static_assert(pysock::nonthrowing_socket_io_handle<pysock::socket_io_ref>);
+
+// Reads a non-blocking file `rounds` times with nothing to read, then reads what `peer` sends;
+// returns the exceptions thrown meanwhile.
+long exceptions_while_polling(pysock::io::file& file, socket& peer, int rounds) {
+  const long before = pysock_test::exceptions_thrown();
+  for (int i = 0; i < rounds; ++i)
+    EXPECT_EQ(file.read(100), std::nullopt);
+  peer.sendall("data");
+  EXPECT_EQ(file.read(100), std::optional<std::string>("data"));
+  return pysock_test::exceptions_thrown() - before;
+}
+
+}  // namespace
+
+// The event loop's case: a non-blocking file that has nothing to read says so without an
+// exception being thrown anywhere (socket_io calls the handle's non-throwing recv_into).
+TEST(Makefile, NonBlockingReadsThrowNothing) {
+  auto [a, b] = pysock_test::unix_pair();
+  a.setblocking(false);
+  for (int buffering : {0, -1}) {  // SocketIO, and a BufferedReader over it
+    auto file = a.makefile("rb", {.buffering = buffering});
+    EXPECT_EQ(exceptions_while_polling(file, b, 1000), 0) << "buffering " << buffering;
+  }
+}
+
+// A socket-like type with only the throwing calls keeps working: "no data" through exceptions.
+TEST(Makefile, ThrowingOnlySocketLikeStillGivesNoData) {
+  auto [a, b] = pysock_test::unix_pair();
+  a.setblocking(false);
+  throwing_only_socket wrapper{a};
+  auto file = makefile(wrapper, "rb", {.buffering = 0});
+  EXPECT_GE(exceptions_while_polling(file, b, 10), 10);
 }

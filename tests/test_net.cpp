@@ -138,6 +138,7 @@ TEST_F(Net, ConnectToUnusedPortIsRefused) {
 }
 
 TEST_F(Net, CreateConnectionAllErrorsHasOneErrorPerResolvedAddress) {
+  PYSOCK_REQUIRE_LOCALHOST();
   const int port = unused_tcp_port();
   const auto resolved = getaddrinfo("localhost", port, family::unspec, sock_type::stream);
   EXPECT_THROW_WITH((void)create_connection("localhost", port, use_default_timeout, std::nullopt,
@@ -222,6 +223,7 @@ TEST_F(Net, ConnectsToALocalServerAndEchoes) {
 }
 
 TEST_F(Net, HostAndPortOverloadConnects) {
+  PYSOCK_REQUIRE_LOCALHOST();
   auto server = create_server(inet_address{"127.0.0.1", 0});
   auto client = create_connection("localhost", port_of(server.getsockname()));
   auto [conn, peer] = server.accept();

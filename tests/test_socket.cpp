@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <climits>
 #include <cmath>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "pysock/error.hpp"
+#include "support/exceptions.hpp"
 #include "support/helpers.hpp"
 
 namespace {
@@ -1316,6 +1318,89 @@ TEST(SocketThreaded, OneReaderAndOneWriter) {
   echo_writer.join();
   client_reader.join();
   EXPECT_EQ(client_got, total);
+}
+
+}  // namespace
+
+namespace {
+
+// The non-throwing overloads (Asio's convention): errors land in the error_code, nothing throws.
+TEST(SocketErrorCode, RecvAndSendReportInsteadOfThrowing) {
+  auto [a, b] = unix_pair();
+  a.setblocking(false);
+  std::error_code ec = std::make_error_code(std::errc::io_error);
+  std::array<std::byte, 16> buffer{};
+  const long before = pysock_test::exceptions_thrown();
+  EXPECT_EQ(a.recv_into(buffer, ec), 0u);
+  EXPECT_EQ(ec, std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(a.recv(16, ec), "");
+  EXPECT_EQ(ec, std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(b.send("hello", ec), 5u);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(a.recv(16, ec), "hello");
+  EXPECT_FALSE(ec);
+  b.close();
+  EXPECT_EQ(a.recv_into(buffer, ec), 0u);  // EOF: 0 with a clear code
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(pysock_test::exceptions_thrown() - before, 0);
+  socket moved = std::move(a);
+  EXPECT_EQ(a.send("x", ec), 0u);
+  EXPECT_EQ(ec, std::errc::bad_file_descriptor);
+}
+
+TEST(SocketErrorCode, SocketTimeoutIsTimedOut) {
+  auto [a, b] = unix_pair();
+  a.settimeout(20ms);
+  std::error_code ec;
+  std::array<std::byte, 4> buffer{};
+  EXPECT_EQ(a.recv_into(buffer, ec), 0u);
+  EXPECT_EQ(ec, std::errc::timed_out);
+  EXPECT_EQ(ec, timeout_error().code());
+}
+
+// sendall's partial progress: a non-blocking socket stops at EAGAIN and says how much went.
+TEST(SocketErrorCode, SendallReportsPartialProgress) {
+  auto [a, b] = unix_pair();
+  a.setblocking(false);
+  const std::string big(8 * 1024 * 1024, 'x');
+  std::error_code ec;
+  const std::size_t sent = a.sendall(big, ec);
+  EXPECT_EQ(ec, std::errc::resource_unavailable_try_again);
+  EXPECT_GT(sent, 0u);
+  EXPECT_LT(sent, big.size());
+  std::size_t received = 0;
+  b.settimeout(5s);
+  while (received < sent)
+    received += b.recv(1 << 20).size();
+  EXPECT_EQ(received, sent);
+  EXPECT_EQ(a.sendall("tail", ec), 4u);
+  EXPECT_FALSE(ec);
+}
+
+TEST(SocketErrorCode, AcceptAndConnect) {
+  socket listener;
+  listener.bind(inet_address{"127.0.0.1", 0});
+  listener.listen();
+  listener.setblocking(false);
+  std::error_code ec;
+  EXPECT_EQ(listener.accept(ec), std::nullopt);
+  EXPECT_EQ(ec, std::errc::resource_unavailable_try_again);
+  socket client;
+  client.connect(listener.getsockname(), ec);
+  EXPECT_FALSE(ec);
+  listener.setblocking(true);
+  auto accepted = listener.accept(ec);
+  ASSERT_TRUE(accepted);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(accepted->second, client.getsockname());
+
+  socket refused;
+  refused.connect(inet_address{"127.0.0.1", pysock_test::unused_tcp_port()}, ec);
+  EXPECT_EQ(ec, std::errc::connection_refused);
+  socket nonblocking;
+  nonblocking.setblocking(false);
+  nonblocking.connect(listener.getsockname(), ec);
+  EXPECT_TRUE(!ec || ec == std::errc::operation_in_progress) << ec.message();
 }
 
 }  // namespace

@@ -44,6 +44,10 @@ class os_error : public std::system_error {
  protected:
   // For subclasses whose message-only form still has a meaningful code (e.g. timeouts).
   os_error(std::error_code code, std::string message, std::nullopt_t no_errno);
+  // For errors whose str() is the strerror alone although errno is set (Python's SSLError:
+  // errno = args[0], str(e) = args[1]).
+  struct plain_text_t {};
+  os_error(std::error_code code, std::string strerror, plain_text_t);
 
  private:
   std::string strerror_;
@@ -70,6 +74,9 @@ class timeout_error : public os_error {
  public:
   using os_error::os_error;
   timeout_error();  // the socket timeout: "timed out"
+  // A timeout with its own text (TLS: "The read operation timed out"), no errno, code()
+  // std::errc::timed_out.
+  explicit timeout_error(std::string message);
 };
 
 class connection_error : public os_error {
@@ -156,6 +163,12 @@ class unicode_encode_error : public unicode_error {
                        std::string reason);
 };
 
+// NotImplementedError (e.g. wrapping a datagram socket in TLS).
+class not_implemented_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
 // LookupError: an unknown encoding or error handler name.
 class lookup_error : public std::runtime_error {
  public:
@@ -179,6 +192,10 @@ class exception_group : public os_error {
 [[noreturn]] void raise_os_error(int errno_value, std::string context = {});
 // Python's OSError(errno, strerror): the subclass for `errno_value`, with `strerror` as the text.
 [[noreturn]] void raise_os_error(int errno_value, std::string strerror, std::string context);
+// What a throwing call raises for the error a non-throwing overload reported in `ec`: the socket
+// timeout (std::errc::timed_out) as timeout_error() ("timed out"), an errno as above, anything
+// else as an os_error with the code's message.
+[[noreturn]] void raise_os_error(const std::error_code& ec, std::string context = {});
 // The same for an EAI_* code from getaddrinfo (EAI_SYSTEM defers to errno).
 [[noreturn]] void raise_gai_error(int eai_code, int saved_errno = 0);
 

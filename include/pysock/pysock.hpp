@@ -12,5 +12,6 @@
 #include "pysock/io/text.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/net.hpp"
+#include "pysock/selectors.hpp"
 #include "pysock/socket.hpp"
 #include "pysock/version.hpp"

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -202,6 +203,13 @@ struct makefile_options;
 
 class socket_io_ref;
 
+// Non-throwing forms (Asio's convention): the calls an event loop makes per event also take a
+// `std::error_code& ec` that receives what the throwing form would raise, and is cleared on
+// success; nothing is thrown for an OS error. A non-blocking call that would block reports
+// std::errc::resource_unavailable_try_again (EAGAIN), the socket's timeout std::errc::timed_out
+// (as timeout_error::code() is); a moved-from socket reports EBADF. Arguments that Python rejects
+// with ValueError (a bad address) still throw.
+//
 // A socket is `finalizable`: pysock::finalize(sock, fn) runs fn when the socket object is
 // destroyed (after its fd was closed or handed to the files still using it) or at exit.
 // Registrations follow the resource: moving a socket moves them to the new object, and
@@ -243,17 +251,31 @@ class socket : public finalizable {
   // The accepted socket gets the default timeout, and is blocking when the default is None and
   // the listener has a timeout (bpo-7995).
   [[nodiscard]] std::pair<socket, address> accept();
+  // nullopt with the error in `ec` (may still throw std::bad_alloc).
+  [[nodiscard]] std::optional<std::pair<socket, address>> accept(std::error_code& ec);
   // With a timeout: a non-blocking connect waited for with poll, then SO_ERROR.
   void connect(const address& addr);
+  // A non-blocking connect in progress reports EINPROGRESS.
+  void connect(const address& addr, std::error_code& ec);
   // connect() returning the errno instead of throwing it (0 on success; EWOULDBLOCK on timeout).
   [[nodiscard]] int connect_ex(const address& addr);
 
   // Every send uses MSG_NOSIGNAL: a closed peer raises broken_pipe_error, never SIGPIPE.
   [[nodiscard]] std::size_t send(std::span<const std::byte> data, msg_flags flags = {});
   [[nodiscard]] std::size_t send(std::string_view data, msg_flags flags = {});
+  [[nodiscard]] std::size_t send(std::span<const std::byte> data, std::error_code& ec,
+                                 msg_flags flags = {}) noexcept;
+  [[nodiscard]] std::size_t send(std::string_view data, std::error_code& ec,
+                                 msg_flags flags = {}) noexcept;
   // Sends everything; the timeout bounds the whole call.
   void sendall(std::span<const std::byte> data, msg_flags flags = {});
   void sendall(std::string_view data, msg_flags flags = {});
+  // Sends until everything went or an error stopped it; returns how much went (the partial
+  // progress Python's sendall hides), e.g. a non-blocking socket stops at EAGAIN.
+  [[nodiscard]] std::size_t sendall(std::span<const std::byte> data, std::error_code& ec,
+                                    msg_flags flags = {}) noexcept;
+  [[nodiscard]] std::size_t sendall(std::string_view data, std::error_code& ec,
+                                    msg_flags flags = {}) noexcept;
   [[nodiscard]] std::size_t sendto(std::span<const std::byte> data, const address& addr,
                                    msg_flags flags = {});
   [[nodiscard]] std::size_t sendto(std::string_view data, const address& addr,
@@ -285,6 +307,11 @@ class socket : public finalizable {
   // value_error("buffer too small for requested bytes")).
   [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer, std::size_t nbytes = 0,
                                       msg_flags flags = {});
+  // Empty with the error in `ec` (may still throw std::bad_alloc for the string).
+  [[nodiscard]] std::string recv(std::size_t bufsize, std::error_code& ec, msg_flags flags = {});
+  // 0 with the error in `ec`; 0 with `ec` clear is EOF.
+  [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer, std::error_code& ec,
+                                      msg_flags flags = {}) noexcept;
   [[nodiscard]] std::pair<std::string, std::optional<address>> recvfrom(std::size_t bufsize,
                                                                         msg_flags flags = {});
   [[nodiscard]] std::pair<std::size_t, std::optional<address>> recvfrom_into(
@@ -343,6 +370,8 @@ class socket : public finalizable {
  private:
   explicit socket(std::shared_ptr<detail::socket_core> core) noexcept;
   detail::socket_core& core() const;
+  // accept()'s result for the connection `fd` this listener accepted from `peer`.
+  std::pair<socket, address> accepted(int fd, std::optional<address> peer) const;
   void close_quietly() noexcept;
 
   std::shared_ptr<detail::socket_core> core_;
@@ -362,6 +391,10 @@ class socket_io_ref {
   // socket.recv_into / socket.send with the socket's timeout (one call each).
   [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer);
   [[nodiscard]] std::size_t send(std::span<const std::byte> data);
+  // The non-throwing forms (see socket): what socket_io uses, so a non-blocking file reports
+  // "no data" without an exception.
+  [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer, std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t send(std::span<const std::byte> data, std::error_code& ec) noexcept;
   timeout gettimeout() const;
   // The socket's fd: -1 after it was detached or really closed.
   int fileno() const noexcept;

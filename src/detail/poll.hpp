@@ -21,24 +21,31 @@ inline clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// Waits until one of `fds` has an event (see their revents); false when `deadline` passed
-// first. EINTR restarts the wait with what is left of the time (PEP 475).
-inline bool poll_until(std::span<pollfd> fds, clock::time_point deadline) {
+// Waits until one of `fds` has an event (see their revents): 1, or 0 when `deadline` passed
+// first, or ppoll's errno negated. EINTR restarts the wait with what is left of the time (PEP 475).
+inline int try_poll_until(std::span<pollfd> fds, clock::time_point deadline) noexcept {
   for (;;) {
     timespec wait{};
     timespec* wait_ptr = nullptr;
     if (deadline != clock::time_point::max()) {
       const auto left = deadline - clock::now();
-      if (left <= clock::duration::zero()) return false;
+      if (left <= clock::duration::zero()) return 0;
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
       wait.tv_sec = static_cast<time_t>(ns / 1000000000);
       wait.tv_nsec = static_cast<long>(ns % 1000000000);
       wait_ptr = &wait;
     }
     const int ready = ::ppoll(fds.data(), fds.size(), wait_ptr, nullptr);
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) raise_os_error(errno, "poll");
+    if (ready > 0) return 1;
+    if (ready < 0 && errno != EINTR) return -errno;
   }
+}
+
+// try_poll_until raising its errors: false when the deadline passed first.
+inline bool poll_until(std::span<pollfd> fds, clock::time_point deadline) {
+  const int result = try_poll_until(fds, deadline);
+  if (result < 0) raise_os_error(-result, "poll");
+  return result > 0;
 }
 
 }  // namespace pysock::detail

@@ -149,8 +149,11 @@ std::string socket_io_mode(std::string_view mode) {
 }
 
 bool is_would_block(const os_error& e) noexcept {
-  auto code = e.errno_value();
-  return code && (*code == EAGAIN || *code == EWOULDBLOCK);
+  return e.errno_value() && is_would_block(e.code());
+}
+
+bool is_would_block(const std::error_code& ec) noexcept {
+  return ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block;
 }
 
 // TCP delivers in segments of up to 64 KiB (loopback's), and a larger recv holds the socket

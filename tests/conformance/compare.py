@@ -8,13 +8,22 @@ with the line ``N passed, M failed``.
     compare.py --impl build/release/tests/pysock-conform --corpus nasty.jsonl \\
                --generate 2000 --seed 1
 
+The reference interpreter is $PYSOCK_PYTHON when set, else CPython 3.13 when installed, else
+python3; under 3.11 or 3.12 reference.py emulates the four known differences (cpython313.py).
+The line before the last says which interpreter answered and what it emulated:
+``REFERENCE CPython 3.11.2 (/usr/bin/python3), 3.13 emulation on: gh-80109, ...``.
+
 Exit status: 0 when every scenario matched, 1 on any mismatch (including a crashed or silent
-implementation), 2 when the reference itself failed (a harness problem).  With
+implementation), 2 when the reference itself failed (a harness problem), 77 when
+--require-313 finds no CPython 3.13 (a skip, with the reason on the last line).  With
 --expect-mismatch (the harness's own self-test) the first two are swapped: 0 only when at least
 one mismatch was found.
 
 The environment variables PYSOCK_CONFORM_SEED and PYSOCK_CONFORM_COUNT override --seed and
 --generate, so a CTest run can be re-seeded without reconfiguring.
+
+--tls-dir DIR hands the certificates of the TLS scenarios (conformance.md "TLS scenarios") to
+both sides; --tls additionally runs every scenario of the corpus and of the generator over TLS.
 
 Deliberate differences go in allowlist.json next to this script (see the comment there).
 """
@@ -43,14 +52,24 @@ TEXT_CLASSES = {"ValueError", "UnsupportedOperation", "LookupError", "UnicodeErr
 OSERROR_CLASSES = {cls.__name__ for cls in vars(builtins).values()
                    if isinstance(cls, type) and issubclass(cls, OSError)}
 OSERROR_CLASSES |= {"timeout", "gaierror", "herror", "UnsupportedOperation"}
+# The ssl module's OSError family (compare.py itself needs no ssl module to know them).
+OSERROR_CLASSES |= {"SSLError", "SSLZeroReturnError", "SSLWantReadError", "SSLWantWriteError",
+                    "SSLSyscallError", "SSLEOFError", "SSLCertVerificationError"}
 ERRNO_PREFIX = re.compile(r"^\[Errno -?\d+\]")
+# CPython's TLS messages name the line of _ssl.c that raised them; pysock's name none.
+SSL_SOURCE_LOCATION = re.compile(r"^_ssl\.c:\d+: | \(_ssl\.c:\d+\)$")
 HARNESS_CLASSES = {"HarnessTimeout", "ProtocolError"}
+SKIPPED = 77  # exit status CTest's SKIP_RETURN_CODE maps to "skipped"
 
 
 # --- running the two sides -------------------------------------------------------------------
 
 def reference_python():
-    """The CPython 3.13 executable (found as PYENV_VERSION=3.13.0 python3.13), else python3."""
+    """The reference interpreter: $PYSOCK_PYTHON when set, else CPython 3.13 (found as
+    PYENV_VERSION=3.13.0 python3.13), else python3."""
+    forced = os.environ.get("PYSOCK_PYTHON")
+    if forced:
+        return shutil.which(forced) or forced
     env = dict(os.environ, PYENV_VERSION=REFERENCE_VERSION)
     python = shutil.which("python3.13", path=env.get("PATH"))
     if python:
@@ -60,9 +79,16 @@ def reference_python():
         verdict, _, executable = probe.stdout.strip().partition(" ")
         if probe.returncode == 0 and verdict == "True":
             return executable
-    print("WARNING: python3.13 not found; the reference runs under python3, whose io differs "
-          "from CPython 3.13 in a few places (conformance.md)", file=sys.stderr)
     return shutil.which("python3") or sys.executable
+
+
+def reference_description(ref_command):
+    """What reference.py --describe says about the interpreter and its emulation."""
+    done = subprocess.run(ref_command + ["--describe"], capture_output=True, text=True,
+                          timeout=60)
+    if done.returncode != 0:
+        raise SystemExit(f"reference.py --describe failed: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def run_batch(command, batch):
@@ -123,9 +149,12 @@ def text_counts(result):
 
 def normalize(result):
     """The comparable part of a makefile or op result."""
-    if isinstance(result, dict) and "error" in result and not text_counts(result):
+    if not isinstance(result, dict) or "error" not in result:
+        return result
+    if not text_counts(result):
         return {"error": result["error"]}
-    return result
+    return {"error": result["error"],
+            "message": SSL_SOURCE_LOCATION.sub("", str(result.get("message", "")))}
 
 
 def differences(spec, ref, impl):
@@ -204,7 +233,8 @@ def report(spec, diffs, label):
 
 # --- main ------------------------------------------------------------------------------------
 
-def load_scenarios(corpora, count, seed):
+def load_scenarios(corpora, count, seed, tls):
+    """The corpora's scenarios, then the generated ones; with tls, every one over TLS."""
     scenarios = []
     for corpus in corpora:
         for number, line in enumerate(Path(corpus).read_text().splitlines(), 1):
@@ -213,7 +243,10 @@ def load_scenarios(corpora, count, seed):
                     scenarios.append(json.loads(line))
                 except json.JSONDecodeError as exc:
                     raise SystemExit(f"{corpus}:{number}: {exc}") from exc
-    return scenarios + (generate(count, seed) if count else [])
+    scenarios += generate(count, seed) if count else []
+    if tls:
+        scenarios = [dict(spec, tls=True) for spec in scenarios]
+    return scenarios
 
 
 def impl_words(impl, python):
@@ -233,28 +266,37 @@ def parse_args():
     parser.add_argument("--corpus", nargs="*", default=[], help="JSON-lines scenario files")
     parser.add_argument("--generate", type=int, default=0, help="generated scenarios to add")
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
+    parser.add_argument("--tls-dir", help="certificates for TLS scenarios (ca.pem, server.pem, "
+                        "server.key), passed to both sides")
+    parser.add_argument("--tls", action="store_true",
+                        help='run every scenario over TLS (sets "tls": true; needs --tls-dir)')
     parser.add_argument("--jobs", type=int, default=4, help="batches run at once per side")
     parser.add_argument("--allowlist", default=str(HERE / "allowlist.json"))
     parser.add_argument("--expect-mismatch", action="store_true",
                         help="self-test: succeed only if some scenario fails")
     parser.add_argument("--max-report", type=int, default=40,
                         help="mismatching scenarios printed in full")
+    parser.add_argument("--require-313", action="store_true",
+                        help="skip (exit status 77) unless the reference is CPython 3.13")
     args = parser.parse_args()
     args.seed = int(os.environ.get("PYSOCK_CONFORM_SEED", args.seed))
     args.generate = int(os.environ.get("PYSOCK_CONFORM_COUNT", args.generate))
+    if args.tls and not args.tls_dir:
+        parser.error("--tls needs --tls-dir")
     return args
 
 
-def run_both(args, scenarios):
+def run_both(args, scenarios, python, ref_command):
     """Run reference and implementation over the same batches, all batches at once."""
-    python = reference_python()
-    ref_command = [python, "-I", str(HERE / "reference.py")]
     impl_command = impl_words(args.impl, python)
+    if args.tls_dir:
+        ref_command += ["--tls-dir", args.tls_dir]
+        impl_command += ["--tls-dir", args.tls_dir]
     jobs = max(1, min(args.jobs, len(scenarios)))
     # Round-robin batches spread the slow (timeout) scenarios evenly.
     batches = [list(enumerate(scenarios))[start::jobs] for start in range(jobs)]
-    print(f"{len(scenarios)} scenarios (generated {args.generate}, seed {args.seed}), "
-          f"{jobs} batches per side", flush=True)
+    print(f"{len(scenarios)} scenarios (generated {args.generate}, seed {args.seed}"
+          f"{', all over TLS' if args.tls else ''}), {jobs} batches per side", flush=True)
     with concurrent.futures.ThreadPoolExecutor(2 * jobs) as pool:
         ref_futures = run_side(pool, ref_command, batches)
         impl_futures = run_side(pool, impl_command, batches)
@@ -309,11 +351,18 @@ class Tally:
 
 def main():
     args = parse_args()
-    scenarios = load_scenarios(args.corpus, args.generate, args.seed)
+    python = reference_python()
+    ref_command = [python, "-I", str(HERE / "reference.py")]
+    reference = reference_description(ref_command)
+    if args.require_313 and not reference.startswith("CPython 3.13."):
+        print(f"SKIP: needs CPython 3.13 as the reference, found {reference}")
+        return SKIPPED
+    scenarios = load_scenarios(args.corpus, args.generate, args.seed, args.tls)
     tally = Tally(load_allowlist(args.allowlist), args.max_report)
-    ref_answers, impl_answers, impl_broken = run_both(args, scenarios)
+    ref_answers, impl_answers, impl_broken = run_both(args, scenarios, python, ref_command)
     for spec, ref, impl in zip(scenarios, ref_answers, impl_answers):
         tally.add(spec, ref, impl)
+    print(f"REFERENCE {reference}")
     tally.summary()
     if tally.broken_reference:
         return 2

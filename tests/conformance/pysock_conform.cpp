@@ -1,6 +1,8 @@
 // pysock-conform: the pysock side of the differential test against CPython (protocol in
 // conformance.md, Python side in reference.py). Reads one JSON scenario per line on stdin, runs it
 // through an AF_UNIX socketpair + pysock::makefile, and writes one JSON answer per line.
+// Built with pysock::ssl (PYSOCK_TEST_WITH_SSL), it also runs "tls": true scenarios over pysock's
+// ssl_socket: usage pysock-conform [--tls-dir DIR].
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,8 +22,12 @@
 #include "pysock/io/text.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/socket.hpp"
+#include "support/python_json.hpp"
 
 namespace {
+
+using pysock_test::base64;
+using pysock_test::quote;
 
 // --- a small JSON value, parser and writer (ensure_ascii output, like json.dumps) -------------
 
@@ -164,92 +170,6 @@ class parser {
   std::size_t i_ = 0;
 };
 
-void write_escaped_unit(std::string& out, std::uint32_t unit) {
-  static const char* digits = "0123456789abcdef";
-  out += "\\u";
-  for (int shift = 12; shift >= 0; shift -= 4)
-    out += digits[(unit >> shift) & 0xF];
-}
-
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        default:
-          if (c < 0x20 || c == 0x7F) {
-            if (c == 0x7F) {
-              out += char(c);
-            } else {
-              write_escaped_unit(out, c);
-            }
-          } else {
-            out += char(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    std::uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
-    for (int k = 1; k < len && i + std::size_t(k) < text.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(text[i + std::size_t(k)]) & 0x3F);
-    }
-    i += std::size_t(len);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      write_escaped_unit(out, 0xD800 + (cp >> 10));
-      write_escaped_unit(out, 0xDC00 + (cp & 0x3FF));
-    } else {
-      write_escaped_unit(out, cp);
-    }
-  }
-  return out + "\"";
-}
-
-std::string base64(std::string_view data) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t(std::uint8_t(data[i])) << 16) |
-                      (std::uint32_t(std::uint8_t(data[i + 1])) << 8) | std::uint8_t(data[i + 2]);
-    for (int s = 18; s >= 0; s -= 6)
-      out += table[(n >> s) & 63];
-  }
-  if (std::size_t rest = data.size() - i) {
-    std::uint32_t n = std::uint32_t(std::uint8_t(data[i])) << 16;
-    if (rest == 2) n |= std::uint32_t(std::uint8_t(data[i + 1])) << 8;
-    out += table[(n >> 18) & 63];
-    out += table[(n >> 12) & 63];
-    out += rest == 2 ? table[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::string unbase64(std::string_view text) {
   std::string out;
   std::uint32_t acc = 0;
@@ -274,41 +194,112 @@ std::string unbase64(std::string_view text) {
 
 // --- the scenario ----------------------------------------------------------------------------
 
-struct peer {
-  int fd;
-  std::string received;
-  bool eof = false;
+// The far end of the socketpair: sends the feed and collects what the tested side sends
+// (plaintext: over TLS it is the TLS server and decrypts).
+class peer {
+ public:
+  explicit peer(int fd) : fd_(fd) {}
+  peer(const peer&) = delete;
+  ~peer() {
+    if (!tls_) ::close(fd_);
+  }
+#ifdef PYSOCK_TEST_WITH_SSL
+  void use_tls(pysock::ssl_socket server) {
+    tls_.emplace(std::move(server));
+  }
+#endif
 
-  void drain_available() {
-    char buf[65536];
-    while (!eof) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      if (n <= 0) {
-        eof = true;
-        return;
-      }
-      received.append(buf, std::size_t(n));
+  // The whole feed before any op runs, then (close_feed) EOF: over TLS one sendall (records of
+  // at most 16 KiB) and a close_notify (one SSL_shutdown that does not wait for the answer)
+  // before the TCP shutdown, keeping TLS for reading.
+  void send_feed(const std::string& feed, bool close_feed) {
+#ifdef PYSOCK_TEST_WITH_SSL
+    if (tls_) {
+      tls_->settimeout(io_limit);
+      tls_->sendall(feed);
+      tls_->settimeout(std::chrono::seconds(0));
+      if (close_feed) send_close_notify();
     }
+#endif
+    for (std::size_t sent = 0; !tls_ && sent < feed.size();) {
+      ssize_t n = ::send(fd_, feed.data() + sent, feed.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += std::size_t(n);
+    }
+    if (close_feed) ::shutdown(fd_, SHUT_WR);
   }
   const std::string& recv_so_far() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     drain_available();
-    while (!eof && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
+    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 2) <= 0) break;
       drain_available();
     }
-    return received;
+    return received_;
   }
   void drain_until_eof() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!eof && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + io_limit;
+    while (!eof_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
       ::poll(&p, 1, 100);
       drain_available();
     }
   }
+  const std::string& received() const {
+    return received_;
+  }
+
+ private:
+  static constexpr std::chrono::seconds io_limit{5};
+
+  void drain_available() {
+    while (!eof_ && receive_some()) {
+    }
+  }
+  // One non-blocking receive: false when nothing is there now. ECONNRESET is end of data, and
+  // over TLS so is a failed record (the tested side may vanish mid-record).
+  bool receive_some() {
+    char buf[65536];
+#ifdef PYSOCK_TEST_WITH_SSL
+    if (tls_) {
+      try {
+        auto n = tls_->recv_into(std::as_writable_bytes(std::span(buf)));
+        eof_ = n == 0;
+        received_.append(buf, n);
+        return true;
+      } catch (const pysock::ssl_want_read_error&) {
+        return false;
+      } catch (const pysock::ssl_want_write_error&) {
+        return false;
+      } catch (const pysock::os_error&) {
+        eof_ = true;
+        return true;
+      }
+    }
+#endif
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+    eof_ = n <= 0;
+    if (n > 0) received_.append(buf, std::size_t(n));
+    return true;
+  }
+#ifdef PYSOCK_TEST_WITH_SSL
+  void send_close_notify() {
+    try {
+      tls_->unwrap();
+    } catch (const pysock::ssl_want_read_error&) {
+      return;  // close_notify is out, the answer is not awaited
+    }
+    throw std::runtime_error("the tested side answered close_notify before it was sent");
+  }
+  std::optional<pysock::ssl_socket> tls_;
+#else
+  static constexpr bool tls_ = false;  // a build without pysock::ssl
+#endif
+  int fd_;
+  std::string received_;
+  bool eof_ = false;
 };
 
 enum class kind { raw, reader, writer, pair, text };
@@ -326,8 +317,9 @@ struct skip_rest {
   std::string answer;
 };
 
+template <class Socket>
 struct scenario {
-  pysock::socket& sock;
+  Socket& sock;
   peer& other;
   int fd;
   pysock::io::file file;
@@ -433,85 +425,37 @@ struct scenario {
   }
 };
 
-// CLASS and TEXT of an exception, as Python's type(e).__name__ and str(e).
+// CLASS and TEXT of an exception, as Python's type(e).__name__ and str(e); `skip` is set for
+// the errors after which the remaining ops are skipped.
 std::string error_answer(std::exception_ptr error, bool& skip) {
-  skip = false;
-  auto answer = [](const char* cls, const std::exception& e) {
-    return std::string("{\"error\": \"") + cls + "\", \"message\": " + quote(e.what()) + "}";
-  };
-  try {
-    std::rethrow_exception(error);
-  } catch (const pysock::unicode_decode_error& e) {
-    skip = true;
-    return answer("UnicodeDecodeError", e);
-  } catch (const pysock::unicode_encode_error& e) {
-    skip = true;
-    return answer("UnicodeEncodeError", e);
-  } catch (const pysock::value_error& e) {
-    return answer("ValueError", e);
-  } catch (const std::invalid_argument& e) {  // the codecs' TypeError
-    return answer("TypeError", e);
-  } catch (const pysock::lookup_error& e) {
-    return answer("LookupError", e);
-  } catch (const pysock::io::attribute_error& e) {
-    return answer("AttributeError", e);
-  } catch (const pysock::io::type_error& e) {
-    return answer("TypeError", e);
-  } catch (const pysock::unsupported_operation& e) {
-    return answer("UnsupportedOperation", e);
-  } catch (const pysock::blocking_io_error& e) {
-    return answer("BlockingIOError", e);
-  } catch (const pysock::timeout_error& e) {
-    return answer("TimeoutError", e);
-  } catch (const pysock::broken_pipe_error& e) {
-    return answer("BrokenPipeError", e);
-  } catch (const pysock::connection_reset_error& e) {
-    return answer("ConnectionResetError", e);
-  } catch (const pysock::connection_error& e) {
-    return answer("ConnectionError", e);
-  } catch (const pysock::os_error& e) {
-    return answer("OSError", e);
-  } catch (const std::exception& e) {
-    return answer("RuntimeError", e);
-  }
+  const auto e = pysock_test::python_error_of(error);
+  skip = e.skips_rest;
+  return std::string("{\"error\": \"") + e.cls +
+         "\", \"message\": " + pysock_test::quote(e.message) + "}";
 }
 
-std::string run_scenario(const json& spec) {
-  std::string id = spec.get("id") ? quote(spec.get("id")->str()) : "null";
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    throw std::runtime_error("socketpair");
-  auto sock = pysock::socket::adopt(fds[0]);
-  peer other{fds[1], {}};
-  int big = 1 << 20;
-  ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-  auto feed =
-      spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
-  for (std::size_t sent = 0; sent < feed.size();) {
-    ssize_t n = ::send(fds[1], feed.data() + sent, feed.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += std::size_t(n);
-  }
-  const json* close_feed = spec.get("close_feed");
-  if (!close_feed || std::get<bool>(close_feed->v)) ::shutdown(fds[1], SHUT_WR);
+std::optional<std::string> text_option(const json& spec, const char* key) {
+  const json* v = spec.get(key);
+  if (!v || v->is_null()) return std::nullopt;
+  return v->str();
+}
 
-  auto text_opt = [&](const char* key) -> std::optional<std::string> {
-    const json* v = spec.get(key);
-    if (!v || v->is_null()) return std::nullopt;
-    return v->str();
-  };
-  std::string answer = "{\"id\": " + id;
-  scenario run{sock, other, fds[0], {}, kind::raw};
+// makefile, the ops and the final close on the tested socket (plain or TLS): the answer's
+// "makefile" and "results" parts; "peer" is what `other` received by the end.
+template <class Socket>
+std::string run_ops(const json& spec, Socket& sock, peer& other) {
+  std::string answer;
+  scenario<Socket> run{sock, other, sock.fileno(), {}, kind::raw};
   try {
     const json* t = spec.get("timeout");
     if (t && !t->is_null()) sock.settimeout(std::chrono::duration<double>(t->num()));
     pysock::makefile_options options;
     if (const json* b = spec.get("buffering"); b && !b->is_null())
       options.buffering = int(b->num());
-    options.encoding = text_opt("encoding").value_or("utf-8");
-    options.errors = text_opt("errors");
-    options.newline = text_opt("newline");
-    run.file = sock.makefile(text_opt("mode").value_or("r"), options);
+    options.encoding = text_option(spec, "encoding").value_or("utf-8");
+    options.errors = text_option(spec, "errors");
+    options.newline = text_option(spec, "newline");
+    run.file = sock.makefile(text_option(spec, "mode").value_or("r"), options);
     run.k = kind_of(run.file);
     answer += ", \"makefile\": {\"ok\": true}, \"results\": [";
     const json* ops = spec.get("ops");
@@ -546,21 +490,112 @@ std::string run_scenario(const json& spec) {
   } catch (...) {
   }
   drainer.join();
-  ::close(fds[1]);
-  return answer + ", \"peer\": " + quote(base64(other.received)) + "}";
+  return answer;
+}
+
+#ifdef PYSOCK_TEST_WITH_SSL
+// The two contexts of a TLS scenario, made once from --tls-dir (conformance.md "TLS
+// scenarios"): the peer is the server (no session tickets in flight), the tested side a
+// create_default_context client verifying "localhost".
+struct tls_setup {
+  pysock::ssl_context server{pysock::ssl_protocol::tls_server};
+  pysock::ssl_context client;
+
+  explicit tls_setup(const std::string& dir)
+      : client(pysock::create_default_context(pysock::purpose::server_auth, dir + "/ca.pem")) {
+    server.load_cert_chain(dir + "/server.pem", dir + "/server.key");
+    server.num_tickets(0);
+  }
+
+  // Both handshakes complete (the server's on a thread), each bounded by a timeout.
+  std::pair<pysock::ssl_socket, pysock::ssl_socket> wrap(pysock::socket tested,
+                                                         pysock::socket peer_end) {
+    const auto limit = std::chrono::seconds(5);
+    tested.settimeout(limit);
+    peer_end.settimeout(limit);
+    std::optional<pysock::ssl_socket> server_end;
+    std::exception_ptr server_error;
+    std::thread handshake([&] {
+      try {
+        server_end.emplace(server.wrap_socket(std::move(peer_end), {.server_side = true}));
+      } catch (...) {
+        server_error = std::current_exception();
+      }
+    });
+    std::optional<pysock::ssl_socket> client_end;
+    try {
+      client_end.emplace(client.wrap_socket(std::move(tested), {.server_hostname = "localhost"}));
+    } catch (...) {
+      handshake.join();
+      throw;
+    }
+    handshake.join();
+    if (server_error) std::rethrow_exception(server_error);
+    return {std::move(*client_end), std::move(*server_end)};
+  }
+};
+#else
+struct tls_setup {};
+#endif
+
+std::string run_scenario(const json& spec, tls_setup* tls) {
+  std::string answer = "{\"id\": " + (spec.get("id") ? quote(spec.get("id")->str()) : "null");
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    throw std::runtime_error("socketpair");
+  auto sock = pysock::socket::adopt(fds[0]);
+  auto peer_end = pysock::socket::adopt(fds[1]);
+  int big = 1 << 20;  // a 64 KiB feed (plus TLS framing) never blocks
+  ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  auto feed =
+      spec.get("feed") && !spec.get("feed")->is_null() ? unbase64(spec.get("feed")->str()) : "";
+  const json* close_feed = spec.get("close_feed");
+  const bool eof_after_feed = !close_feed || std::get<bool>(close_feed->v);
+  const json* is_tls = spec.get("tls");
+  if (is_tls && std::get<bool>(is_tls->v)) {
+#ifdef PYSOCK_TEST_WITH_SSL
+    auto [tested, server_end] = tls->wrap(std::move(sock), std::move(peer_end));
+    peer other(fds[1]);
+    other.use_tls(std::move(server_end));
+    other.send_feed(feed, eof_after_feed);
+    answer += run_ops(spec, tested, other);
+    return answer + ", \"peer\": " + quote(base64(other.received())) + "}";
+#else
+    (void)tls;
+    throw std::runtime_error("a TLS scenario, and pysock-conform was built without pysock::ssl");
+#endif
+  }
+  peer other(peer_end.detach());
+  other.send_feed(feed, eof_after_feed);
+  answer += run_ops(spec, sock, other);
+  return answer + ", \"peer\": " + quote(base64(other.received())) + "}";
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+  std::unique_ptr<tls_setup> tls;
+  if (argc == 3 && std::string_view(argv[1]) == "--tls-dir") {
+#ifdef PYSOCK_TEST_WITH_SSL
+    tls = std::make_unique<tls_setup>(argv[2]);
+#endif
+  } else if (argc != 1) {
+    std::cerr << "usage: pysock-conform [--tls-dir DIR] < scenarios\n";
+    return 2;
+  }
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     json spec = parser(line).parse();
+    if (const json* is_tls = spec.get("tls"); is_tls && std::get<bool>(is_tls->v) && !tls) {
+      std::cerr << "pysock-conform: a TLS scenario needs --tls-dir (and a build with "
+                   "pysock::ssl)\n";
+      return 2;
+    }
     std::string answer;
     try {
-      answer = run_scenario(spec);
+      answer = run_scenario(spec, tls.get());
     } catch (const std::exception& e) {
       answer = "{\"id\": " + (spec.get("id") ? quote(spec.get("id")->str()) : "null") +
                ", \"harness_error\": " + quote(e.what()) + "}";

@@ -4,7 +4,13 @@
 Reads scenarios (one JSON object per line) on standard input and runs each one through
 CPython's own ``socket.socketpair()`` (AF_UNIX) and ``socket.makefile()``; writes one JSON
 answer per scenario, in order, on standard output.  Standard library only; the reference
-interpreter is CPython 3.13.
+interpreter is CPython 3.13.  Under an older CPython the four known differences are emulated
+(cpython313.py, ``--emulate auto``, the default); ``--emulate force`` applies them under 3.13 too
+and ``--emulate off`` never; ``--describe`` prints which interpreter and emulation would answer.
+
+A scenario with ``"tls": true`` runs over CPython's ``ssl`` instead (conformance.md "TLS
+scenarios"): the peer is the TLS server, the tested socket the TLS client, with the
+certificates of ``--tls-dir DIR`` (ca.pem, server.pem, server.key).
 
 Harness-level outcomes that CPython itself never produces use their own CLASS names:
 ``ProtocolError`` (an op or attribute name the protocol does not know; the next op still runs)
@@ -23,9 +29,15 @@ import json
 import select
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder out
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import cpython313  # noqa: E402  (sibling module)
 
 # Upper bound for one op; legitimate ops finish within the scenario's timeout (at most one
 # recv can time out, since the SocketIO is poisoned afterwards) or peer_recv's 0.2 s.
@@ -39,6 +51,8 @@ ATTRIBUTES = frozenset(("mode", "name", "encoding", "errors", "newlines", "line_
                         "closed", "readable", "writable", "seekable"))
 ATTRIBUTE_METHODS = frozenset(("readable", "writable", "seekable"))
 SKIPPING_ERRORS = (UnicodeDecodeError, UnicodeEncodeError)
+# The peer's send buffer: large enough that a 64 KiB feed (plus TLS framing) never blocks.
+PEER_SNDBUF = 1 << 20
 
 
 class ProtocolError(Exception):
@@ -74,23 +88,30 @@ class Peer:
         self.eof = False
 
     def send_feed(self, feed, close_feed):
-        """Queue the whole feed (before any op runs), then optionally shut down the write side."""
-        # A larger send buffer keeps a 64 KiB feed from blocking; the bound catches the rest.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        """Queue the whole feed (before any op runs), then optionally shut down the write side.
+
+        Over TLS the feed is one sendall (records of at most 16 KiB), and the end of it is a
+        close_notify (one SSL_shutdown that does not wait for the answer) before the TCP
+        shutdown; the TLS object stays, since the peer still decrypts what it receives.
+        """
         self.sock.settimeout(IO_LIMIT)
         self.sock.sendall(feed)
-        if close_feed:
-            self.sock.shutdown(socket.SHUT_WR)
         self.sock.setblocking(False)  # peer_recv polls; a timeout would make recv wait
+        if close_feed:
+            if isinstance(self.sock, ssl.SSLSocket):
+                send_close_notify(self.sock)
+            socket.socket.shutdown(self.sock, socket.SHUT_WR)  # SSLSocket's would drop TLS
 
     def _drain_available(self):
-        """Receive whatever is queued now without blocking; ECONNRESET counts as end of data."""
+        """Receive whatever is queued now without blocking; ECONNRESET counts as end of data
+        (and over TLS a failed record: the tested side may vanish mid-record)."""
         while not self.eof:
             try:
                 chunk = self.sock.recv(65536)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                    ssl.SSLWantWriteError):
                 return
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLError):
                 chunk = b""
             if not chunk:
                 self.eof = True
@@ -114,13 +135,57 @@ class Peer:
         while not self.eof:
             try:
                 chunk = self.sock.recv(65536)
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLError):
                 chunk = b""
             except TimeoutError:
                 return
             if not chunk:
                 self.eof = True
             self.received += chunk
+
+
+def send_close_notify(tls_sock):
+    """SSL_shutdown once on a non-blocking SSLSocket: close_notify goes out, and the second
+    SSL_shutdown of unwrap() finds no answer and raises SSLWantReadError, keeping the TLS
+    object for reading."""
+    try:
+        tls_sock.unwrap()
+    except ssl.SSLWantReadError:
+        return
+    raise RuntimeError("the tested side answered close_notify before it was sent")
+
+
+class TlsSetup:
+    """The two contexts of a TLS scenario, made once from --tls-dir."""
+
+    def __init__(self, directory):
+        self.server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.server.load_cert_chain(f"{directory}/server.pem", f"{directory}/server.key")
+        self.server.num_tickets = 0  # no session tickets in flight
+        self.client = ssl.create_default_context(cafile=f"{directory}/ca.pem")
+
+    def wrap(self, tested, peer):
+        """(TLS client, TLS server) over the two ends, both handshakes complete (the
+        server's on a thread, each bounded by IO_LIMIT)."""
+        tested.settimeout(IO_LIMIT)
+        peer.settimeout(IO_LIMIT)
+        server = {}
+
+        def accept():
+            try:
+                server["sock"] = self.server.wrap_socket(peer, server_side=True)
+            except Exception as exc:  # reported by the client's failure or below
+                server["error"] = exc
+
+        handshake = threading.Thread(target=accept, daemon=True)
+        handshake.start()
+        try:
+            client = self.client.wrap_socket(tested, server_hostname="localhost")
+        finally:
+            handshake.join(IO_LIMIT + 1)
+        if "sock" not in server:
+            raise RuntimeError(f"TLS server handshake failed: {server.get('error')!r}")
+        return client, server["sock"]
 
 
 class Scenario:
@@ -247,10 +312,18 @@ def on_alarm(signum, frame):
     raise HarnessTimeout(f"op did not finish within {OP_LIMIT} s")
 
 
-def run_scenario(spec):
-    """Run one scenario dict and return its answer dict."""
+def run_scenario(spec, tls):
+    """Run one scenario dict and return its answer dict (tls: a TlsSetup or None)."""
     answer = {"id": spec.get("id")}
     sock, peer_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        peer_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PEER_SNDBUF)
+        if spec.get("tls"):
+            sock, peer_sock = tls.wrap(sock, peer_sock)
+    except BaseException:
+        sock.close()
+        peer_sock.close()
+        raise
     scenario = Scenario(spec, sock, Peer(peer_sock))
     try:
         scenario.peer.send_feed(base64.b64decode(spec.get("feed", "")),
@@ -287,14 +360,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mutate", choices=("value", "crash"),
                         help="answer wrongly on purpose (harness self-test only)")
+    parser.add_argument("--emulate", choices=("auto", "force", "off"), default="auto",
+                        help="CPython 3.13's behaviour where this CPython lacks it (auto), "
+                        "everywhere (force) or nowhere (off)")
+    parser.add_argument("--describe", action="store_true",
+                        help="print the interpreter and the emulated changes, then exit")
+    parser.add_argument("--tls-dir", help="certificates of the TLS scenarios: ca.pem, "
+                        "server.pem, server.key")
     args = parser.parse_args()
+    tls = TlsSetup(args.tls_dir) if args.tls_dir else None
+    emulated = [] if args.emulate == "off" else cpython313.install(args.emulate == "force")
+    if args.describe:
+        print(cpython313.describe(emulated))
+        return
     signal.signal(signal.SIGALRM, on_alarm)
     for count, line in enumerate(sys.stdin):
         if not line.strip():
             continue
         spec = json.loads(line)
+        if spec.get("tls") and tls is None:
+            parser.error(f"scenario {spec.get('id')!r} is a TLS scenario: --tls-dir is needed")
         try:
-            answer = run_scenario(spec)
+            answer = run_scenario(spec, tls)
         except Exception as exc:  # a broken scenario must not take the rest of the run down
             answer = {"id": spec.get("id"), "harness_error": repr(exc)}
         if args.mutate:

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -209,8 +211,24 @@ int unused_tcp_port() {
   return std::get<pysock::inet_address>(probe.getsockname()).port;
 }
 
+bool localhost_resolves() {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo("localhost", nullptr, &hints, &found) != 0) return false;
+  bool loopback = false;
+  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(entry->ai_addr);
+    loopback = loopback || in->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  }
+  ::freeaddrinfo(found);
+  return loopback;
+}
+
 const std::string& python_command() {
   static const std::string command = [] {
+    if (const char* forced = std::getenv("PYSOCK_PYTHON")) return std::string(forced);
     const std::string preferred = "PYENV_VERSION=3.13.0 python3.13";
     if (run_command(preferred + " -c 'import sys; assert sys.version_info >= (3, 13)'",
                     std::chrono::seconds(30))

@@ -64,8 +64,9 @@ class child_process {
   bool reaped_ = false;
 };
 
-// How to invoke the reference CPython: "PYENV_VERSION=3.13.0 python3.13" when that works,
-// otherwise "python3" (with a warning on stderr, once).
+// How to invoke the reference CPython: $PYSOCK_PYTHON when set, else
+// "PYENV_VERSION=3.13.0 python3.13" when that works, otherwise "python3" (with a warning on
+// stderr, once).
 const std::string& python_command();
 
 // The errno of the os_error that `call` throws; a test failure (and -1) when it throws none.
@@ -86,6 +87,15 @@ std::pair<pysock::socket, pysock::socket> unix_pair();
 
 // A loopback TCP port that nothing listens on (bound, then released).
 int unused_tcp_port();
+
+// Whether "localhost" resolves to 127.0.0.1 on this machine: every installed system has it in
+// /etc/hosts, a bare debootstrap root or container may not. Tests that resolve it start with
+// PYSOCK_REQUIRE_LOCALHOST(), so a minimal machine skips them with the reason.
+bool localhost_resolves();
+#define PYSOCK_REQUIRE_LOCALHOST()                                                          \
+  if (!pysock_test::localhost_resolves())                                                   \
+  GTEST_SKIP() << "\"localhost\" does not resolve to 127.0.0.1 here (no localhost line in " \
+                  "/etc/hosts)"
 
 // The span of bytes a string holds, for the span overloads.
 // ASan holds freed memory in quarantine, so RSS cannot show memory being given back there.

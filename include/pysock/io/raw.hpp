@@ -34,6 +34,16 @@ concept socket_io_handle = std::movable<H> &&
   h.release();
 };
 
+// A handle that also has the non-throwing forms (Asio's convention, see socket.hpp). Optional:
+// socket_io uses them when present, so "would block" costs no exception; a handle with only the
+// throwing forms keeps working.
+template <class H>
+concept nonthrowing_socket_io_handle = socket_io_handle<H> &&
+    requires(H& h, std::span<std::byte> in, std::span<const std::byte> out, std::error_code& ec) {
+  { h.recv_into(in, ec) } -> std::convertible_to<std::size_t>;
+  { h.send(out, ec) } -> std::convertible_to<std::size_t>;
+};
+
 // Anything makefile() can wrap (the urllib3 backport's contract): recv_into, send, gettimeout,
 // fileno and io_ref(), the io-reference hook returning a socket_io_handle. A TLS socket plugs in
 // by providing these; nothing in the io stack changes.
@@ -199,6 +209,7 @@ namespace detail {
 std::string socket_io_mode(std::string_view mode);
 // The errno of an os_error is EAGAIN/EWOULDBLOCK (a non-blocking call that would block).
 bool is_would_block(const os_error& e) noexcept;
+bool is_would_block(const std::error_code& ec) noexcept;
 // socket_io's read_ahead_limit for the socket `fd`: 64 KiB for TCP, the default otherwise.
 std::size_t socket_read_ahead_limit(int fd) noexcept;
 [[noreturn]] void raise_timed_out_object();
@@ -232,12 +243,9 @@ class socket_io final : public raw_io {
     if (timeout_occurred_) detail::raise_timed_out_object();
     if (buffer.empty()) return 0;  // recv of 0 bytes: no wait, even when non-blocking
     try {
-      return ref_->recv_into(buffer);
+      return io_call([&](auto&... ec) { return ref_->recv_into(buffer, ec...); }, "recv");
     } catch (const timeout_error&) {
       timeout_occurred_ = true;
-      throw;
-    } catch (const os_error& e) {
-      if (detail::is_would_block(e)) return std::nullopt;
       throw;
     }
   }
@@ -245,12 +253,7 @@ class socket_io final : public raw_io {
   [[nodiscard]] std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
     check_closed();
     check_writable();
-    try {
-      return ref_->send(data);
-    } catch (const os_error& e) {
-      if (detail::is_would_block(e)) return std::nullopt;
-      throw;
-    }
+    return io_call([&](auto&... ec) { return ref_->send(data, ec...); }, "send");
   }
 
   bool readable() const override { return checked_open(), reading_; }
@@ -282,6 +285,25 @@ class socket_io final : public raw_io {
     } catch (...) {
       ref_->release();
       throw;
+    }
+  }
+  // One call of the handle: its non-throwing form when it has one, else the throwing one;
+  // nullopt when the call would block.
+  template <class Call>
+  static std::optional<std::size_t> io_call(Call call, const char* operation) {
+    if constexpr (nonthrowing_socket_io_handle<handle_type>) {
+      std::error_code ec;
+      const std::size_t done = call(ec);
+      if (!ec) return done;
+      if (detail::is_would_block(ec)) return std::nullopt;
+      raise_os_error(ec, operation);
+    } else {
+      try {
+        return call();
+      } catch (const os_error& e) {
+        if (detail::is_would_block(e)) return std::nullopt;
+        throw;
+      }
     }
   }
   void checked_open() const {

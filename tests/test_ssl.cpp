@@ -1,0 +1,1173 @@
+// ssl.hpp: tls.md 1.1-1.9 and the scenarios of 4.3, pysock client against pysock server over a
+// socketpair or loopback TCP, the peer on a thread. Certificates come from
+// tests/support/make_tls_certificates.sh.
+#include "pysock/ssl.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "pysock/io/file.hpp"
+#include "pysock/makefile.hpp"
+#include "pysock/net.hpp"
+#include "support/helpers.hpp"
+#include "support/tls_certificates.hpp"
+
+namespace {
+
+using namespace pysock;
+using pysock::socket;
+using namespace std::chrono_literals;
+using pysock_test::bytes_of;
+using pysock_test::tls_file;
+
+// The exception of type E that `call` throws; a test failure when it throws none.
+template <class E, class Call>
+E raised(Call&& call) {
+  try {
+    call();
+  } catch (const E& e) {
+    return e;
+  }
+  ADD_FAILURE() << "nothing was raised";
+  throw std::logic_error("nothing was raised");
+}
+
+ssl_context server_context(const std::string& cert = "server") {
+  ssl_context ctx(ssl_protocol::tls_server);
+  ctx.load_cert_chain(tls_file(cert + ".pem"), tls_file(cert + ".key"));
+  return ctx;
+}
+
+ssl_context client_context() {
+  return create_default_context(purpose::server_auth, tls_file("ca.pem"));
+}
+
+// Both ends of one handshake, each with its outcome. The peers get a 10 s timeout so that a
+// bug fails the test instead of hanging it.
+struct handshake_result {
+  std::optional<ssl_socket> client, server;
+  std::exception_ptr client_error, server_error;
+};
+
+handshake_result handshake(ssl_context server_ctx, ssl_context client_ctx,
+                           std::optional<std::string> host = "localhost",
+                           std::pair<socket, socket> pair = pysock::socketpair()) {
+  handshake_result result;
+  pair.first.settimeout(10s);
+  pair.second.settimeout(10s);
+  std::thread server([&, s = std::move(pair.second)]() mutable {
+    try {
+      result.server.emplace(server_ctx.wrap_socket(std::move(s), {.server_side = true}));
+    } catch (...) {
+      result.server_error = std::current_exception();
+    }
+  });
+  try {
+    result.client.emplace(client_ctx.wrap_socket(std::move(pair.first), {.server_hostname = host}));
+  } catch (...) {
+    result.client_error = std::current_exception();
+  }
+  server.join();
+  return result;
+}
+
+// A connected client/server pair (TLS 1.3 with the default contexts). The tests name its
+// halves with references, not structured bindings: clang 14 cannot capture those in lambdas.
+std::pair<ssl_socket, ssl_socket> connected(ssl_context server_ctx = server_context(),
+                                            ssl_context client_ctx = client_context(),
+                                            std::pair<socket, socket> pair = pysock::socketpair()) {
+  auto r = handshake(std::move(server_ctx), std::move(client_ctx), "localhost", std::move(pair));
+  if (r.client_error) std::rethrow_exception(r.client_error);
+  if (r.server_error) std::rethrow_exception(r.server_error);
+  return {std::move(*r.client), std::move(*r.server)};
+}
+
+template <class E>
+E error_of(const std::exception_ptr& error) {
+  EXPECT_TRUE(error);
+  return raised<E>([&] { std::rethrow_exception(error); });
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// ---- ssl_context ----------------------------------------------------------------------------
+
+TEST(SslContext, ClientDefaultsAreCPythons) {
+  ssl_context ctx(ssl_protocol::tls_client);
+  EXPECT_EQ(ctx.protocol(), ssl_protocol::tls_client);
+  EXPECT_EQ(ctx.verify_mode(), verify_mode::cert_required);
+  EXPECT_TRUE(ctx.check_hostname());
+  EXPECT_EQ(ctx.minimum_version(), tls_version::tlsv1_2);
+  EXPECT_EQ(ctx.maximum_version(), tls_version::maximum_supported);
+  EXPECT_EQ(ctx.options(), 0x82520050u);
+  EXPECT_EQ(ctx.verify_flags(), verify_x509_trusted_first);
+  EXPECT_EQ(ctx.security_level(), 2);
+  EXPECT_TRUE(ctx.hostname_checks_common_name());
+  EXPECT_EQ(ctx.options() & (op_ignore_unexpected_eof | op_no_ticket | op_enable_ktls), 0u);
+}
+
+TEST(SslContext, ServerDefaultsAreCPythons) {
+  ssl_context ctx(ssl_protocol::tls_server);
+  EXPECT_EQ(ctx.verify_mode(), verify_mode::cert_none);
+  EXPECT_FALSE(ctx.check_hostname());
+  EXPECT_EQ(ctx.num_tickets(), 2u);
+  EXPECT_EQ(ctx.options(), 0x82520050u);
+}
+
+TEST(SslContext, DefaultContextAddsStrictAndPartialChain) {
+  auto client = create_default_context();
+  EXPECT_EQ(client.protocol(), ssl_protocol::tls_client);
+  EXPECT_EQ(client.verify_flags(),
+            verify_x509_trusted_first | verify_x509_strict | verify_x509_partial_chain);
+  auto server = create_default_context(purpose::client_auth);
+  EXPECT_EQ(server.protocol(), ssl_protocol::tls_server);
+  EXPECT_EQ(server.verify_mode(), verify_mode::cert_none);
+}
+
+TEST(SslContext, CheckHostnameAndVerifyModeInterplay) {
+  ssl_context ctx(ssl_protocol::tls_client);
+  auto e = raised<value_error>([&] { ctx.verify_mode(verify_mode::cert_none); });
+  EXPECT_STREQ(e.what(), "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
+  ctx.check_hostname(false);
+  ctx.verify_mode(verify_mode::cert_none);
+  ctx.check_hostname(true);
+  EXPECT_EQ(ctx.verify_mode(), verify_mode::cert_required);
+  ctx.check_hostname(false);
+  ctx.verify_mode(verify_mode::cert_optional);
+  EXPECT_EQ(ctx.verify_mode(), verify_mode::cert_optional);
+}
+
+TEST(SslContext, SettersRoundTrip) {
+  ssl_context ctx(ssl_protocol::tls_server);
+  ctx.minimum_version(tls_version::tlsv1_3);
+  ctx.maximum_version(tls_version::tlsv1_3);
+  EXPECT_EQ(ctx.minimum_version(), tls_version::tlsv1_3);
+  EXPECT_EQ(ctx.maximum_version(), tls_version::tlsv1_3);
+  ctx.options(ctx.options() | op_no_ticket);
+  EXPECT_EQ(ctx.options(), 0x82520050u | op_no_ticket);
+  ctx.num_tickets(0);
+  EXPECT_EQ(ctx.num_tickets(), 0u);
+  ctx.verify_flags(verify_x509_strict);
+  EXPECT_EQ(ctx.verify_flags(), verify_x509_strict);
+  ctx.hostname_checks_common_name(false);
+  EXPECT_FALSE(ctx.hostname_checks_common_name());
+  auto e = raised<value_error>([] { ssl_context(ssl_protocol::tls_client).num_tickets(1); });
+  EXPECT_STREQ(e.what(), "SSLContext is not a server context.");
+}
+
+TEST(SslContext, LoadVerifyLocationsErrors) {
+  ssl_context ctx(ssl_protocol::tls_client);
+  auto omitted = raised<io::type_error>([&] { ctx.load_verify_locations(std::nullopt); });
+  EXPECT_STREQ(omitted.what(), "cafile, capath and cadata cannot be all omitted");
+  auto missing = raised<file_not_found_error>([&] { ctx.load_verify_locations("/missing"); });
+  EXPECT_STREQ(missing.what(), "[Errno 2] No such file or directory");
+  ctx.load_verify_locations(std::nullopt, "/missing-dir");  // lazy, as in Python
+  auto garbage = raised<ssl_error>(
+      [&] { ctx.load_verify_locations(std::nullopt, std::nullopt, std::string("garbage")); });
+  EXPECT_STREQ(garbage.what(), "no start line: cadata does not contain a certificate");
+  EXPECT_EQ(garbage.errno_value(), 0);
+  EXPECT_FALSE(garbage.library());
+  ctx.load_verify_locations(std::nullopt, std::nullopt, read_file(tls_file("ca.pem")));
+}
+
+TEST(SslContext, LoadCertChainErrors) {
+  ssl_context ctx(ssl_protocol::tls_server);
+  auto missing = raised<file_not_found_error>([&] { ctx.load_cert_chain("/missing"); });
+  EXPECT_STREQ(missing.what(), "[Errno 2] No such file or directory");
+  auto mismatch = raised<ssl_error>(
+      [&] { ctx.load_cert_chain(tls_file("server.pem"), tls_file("client.key")); });
+  EXPECT_STREQ(mismatch.what(), "[X509: KEY_VALUES_MISMATCH] key values mismatch");
+  EXPECT_EQ(mismatch.errno_value(), 116);
+  EXPECT_EQ(mismatch.library(), "X509");
+  EXPECT_EQ(mismatch.reason(), "KEY_VALUES_MISMATCH");
+  auto wrong = raised<ssl_error>([&] {
+    ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"), std::string("wrong"));
+  });
+  EXPECT_STREQ(wrong.what(), "[SSL] PEM lib");
+  EXPECT_EQ(wrong.errno_value(), 524297);
+  EXPECT_EQ(wrong.library(), "SSL");
+  EXPECT_FALSE(wrong.reason());
+  ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"), std::string("secret"));
+  ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"),
+                      std::function<std::string()>([] { return std::string("secret"); }));
+}
+
+TEST(SslContext, CipherAndAlpnErrors) {
+  ssl_context ctx(ssl_protocol::tls_client);
+  auto bogus = raised<ssl_error>([&] { ctx.set_ciphers("BOGUS"); });
+  EXPECT_STREQ(bogus.what(), "No cipher can be selected.");
+  EXPECT_FALSE(bogus.errno_value());
+  auto alpn = raised<ssl_error>([&] { ctx.set_alpn_protocols({""}); });
+  EXPECT_STREQ(alpn.what(), "ALPN protocols must be 1 to 255 in length");
+  ctx.set_ciphers("ECDHE+AESGCM");
+}
+
+// ---- wrap_socket, handshake, peer information -----------------------------------------------
+
+TEST(SslSocket, WrapArgumentErrorsLeaveTheSocketWithTheCaller) {
+  auto ctx = client_context();
+  socket dgram(family::inet, sock_type::dgram);
+  auto stream = raised<not_implemented_error>([&] { ctx.wrap_socket(std::move(dgram)); });
+  EXPECT_STREQ(stream.what(), "only stream sockets are supported");
+  EXPECT_NE(dgram.fileno(), -1);
+  socket s;
+  auto no_host = raised<value_error>([&] { ctx.wrap_socket(std::move(s)); });
+  EXPECT_STREQ(no_host.what(), "check_hostname requires server_hostname");
+  auto server_host = raised<value_error>([&] {
+    server_context().wrap_socket(std::move(s), {.server_side = true, .server_hostname = "x"});
+  });
+  EXPECT_STREQ(server_host.what(), "server_hostname can only be specified in client mode");
+  auto dot = raised<value_error>(
+      [&] { ctx.wrap_socket(std::move(s), {.server_hostname = ".example.com"}); });
+  EXPECT_STREQ(dot.what(),
+               "server_hostname cannot be an empty string or start with a leading dot.");
+  auto a_b = pysock::socketpair();
+  [[maybe_unused]] auto& a = a_b.first;
+  [[maybe_unused]] auto& b = a_b.second;
+  a.setblocking(false);
+  auto nb = raised<value_error>([&] { ctx.wrap_socket(std::move(a), {.server_hostname = "x"}); });
+  EXPECT_STREQ(nb.what(),
+               "do_handshake_on_connect should not be specified for non-blocking sockets");
+  EXPECT_NE(s.fileno(), -1);
+  EXPECT_NE(a.fileno(), -1);
+}
+
+TEST(SslSocket, HandshakeGivesVersionCipherAndPeerCertificate) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  EXPECT_EQ(client.version(), "TLSv1.3");
+  EXPECT_EQ(server.version(), "TLSv1.3");
+  ASSERT_TRUE(client.cipher());
+  EXPECT_EQ(client.cipher()->protocol, "TLSv1.3");
+  EXPECT_EQ(client.cipher()->name, "TLS_AES_256_GCM_SHA384");
+  EXPECT_EQ(client.cipher()->secret_bits, 256);
+  EXPECT_FALSE(client.server_side());
+  EXPECT_TRUE(server.server_side());
+  EXPECT_EQ(client.server_hostname(), "localhost");
+  EXPECT_FALSE(server.getpeercert());  // the client sent no certificate
+  auto cert = client.getpeercert();
+  ASSERT_TRUE(cert);
+  using alt = peer_certificate::alt_name;
+  EXPECT_EQ(cert->subject, (peer_certificate::name{{{"commonName", "localhost"}}}));
+  EXPECT_EQ(cert->issuer, (peer_certificate::name{{{"commonName", "pysock test CA"}}}));
+  EXPECT_EQ(cert->version, 3);
+  EXPECT_EQ(cert->subject_alt_name, (std::vector<alt>{{"DNS", "localhost", {}},
+                                                      {"IP Address", "127.0.0.1", {}},
+                                                      {"IP Address", "0:0:0:0:0:0:0:1", {}}}));
+  // The texts the openssl CLI prints for the same certificate.
+  auto serial =
+      pysock_test::run_command("openssl x509 -noout -serial -in " + tls_file("server.pem"));
+  EXPECT_EQ("serial=" + cert->serial_number + "\n", serial.output);
+  auto dates = pysock_test::run_command("openssl x509 -noout -dates -in " + tls_file("server.pem"));
+  EXPECT_EQ("notBefore=" + cert->not_before + "\nnotAfter=" + cert->not_after + "\n", dates.output);
+  auto der = client.getpeercert(binary_form);
+  ASSERT_TRUE(der);
+  auto expected = pysock_test::run_command("openssl x509 -outform DER -in " +
+                                           tls_file("server.pem") + " | od -An -v -tx1 | wc -w");
+  EXPECT_EQ(std::to_string(der->size()) + "\n", expected.output);
+}
+
+TEST(SslSocket, UnverifiedPeerCertificateIsEmpty) {
+  auto ctx = client_context();
+  ctx.check_hostname(false);
+  ctx.verify_mode(verify_mode::cert_none);
+  auto client_server = connected(server_context(), ctx);
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  auto cert = client.getpeercert();
+  ASSERT_TRUE(cert);
+  EXPECT_TRUE(cert->empty());
+  EXPECT_TRUE(client.getpeercert(binary_form));
+}
+
+TEST(SslSocket, ApiShapeErrors) {
+  auto ctx = client_context();
+  socket unconnected;
+  auto s = ctx.wrap_socket(std::move(unconnected), {.server_hostname = "localhost"});
+  EXPECT_FALSE(s.version());
+  EXPECT_FALSE(s.cipher());
+  auto before = raised<value_error>([&] { s.getpeercert(); });
+  EXPECT_STREQ(before.what(), "handshake not done yet");
+  s.close();
+  auto unwrap = raised<value_error>([&] { s.unwrap(); });
+  EXPECT_TRUE(std::string(unwrap.what()).starts_with("No SSL wrapper around <pysock.ssl_socket"))
+      << unwrap.what();
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  std::array<std::byte, 4> buffer{};
+  auto small = raised<value_error>([&] { client.recv_into(buffer, 5); });
+  EXPECT_STREQ(small.what(), "buffer too small for requested bytes");
+  EXPECT_TRUE(client.repr().starts_with("<pysock.ssl_socket fd=")) << client.repr();
+  client.close();
+  EXPECT_FALSE(client.version());
+  EXPECT_EQ(pysock_test::raised_errno([&] { client.recv(1); }), EBADF);
+}
+
+TEST(SslSocket, WrappedListenerAcceptsServerSideSockets) {
+  socket listener;
+  listener.bind(inet_address{"127.0.0.1", 0});
+  listener.listen();
+  auto addr = listener.getsockname();
+  auto tls_listener = server_context().wrap_socket(std::move(listener), {.server_side = true});
+  tls_listener.settimeout(10s);
+  auto server = std::async(std::launch::async, [&] {
+    auto conn_peer = tls_listener.accept();
+    [[maybe_unused]] auto& conn = conn_peer.first;
+    [[maybe_unused]] auto& peer = conn_peer.second;
+    EXPECT_TRUE(conn.server_side());
+    auto got = conn.recv(100);
+    conn.sendall(got);
+    return got;
+  });
+  auto client = client_context().wrap_socket(socket(), {.server_hostname = "127.0.0.1"});
+  client.settimeout(10s);
+  client.connect(addr);  // handshakes here
+  EXPECT_EQ(client.version(), "TLSv1.3");
+  client.sendall("ping");
+  EXPECT_EQ(client.recv(100), "ping");
+  EXPECT_EQ(server.get(), "ping");
+}
+
+TEST(SslSocket, ConnectRefused) {
+  auto ctx = client_context();
+  const int port = pysock_test::unused_tcp_port();
+  auto s = ctx.wrap_socket(socket(), {.server_hostname = "localhost"});
+  EXPECT_EQ(s.connect_ex(inet_address{"127.0.0.1", static_cast<std::uint16_t>(port)}),
+            ECONNREFUSED);
+  auto s2 = ctx.wrap_socket(socket(), {.server_hostname = "localhost"});
+  EXPECT_THROW(s2.connect(inet_address{"127.0.0.1", static_cast<std::uint16_t>(port)}),
+               connection_refused_error);
+}
+
+// ---- certificate verification ---------------------------------------------------------------
+
+struct verify_case {
+  std::string cert;
+  std::string host;
+  long code;
+  std::string client_text;
+  std::string server_text;  // empty: not checked
+};
+
+void expect_verification_failure(const verify_case& c) {
+  SCOPED_TRACE(c.cert + " " + c.host);
+  auto r = handshake(server_context(c.cert), client_context(), c.host);
+  auto e = error_of<ssl_cert_verification_error>(r.client_error);
+  EXPECT_EQ(e.verify_code(), c.code);
+  EXPECT_EQ(std::string(e.what()),
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + c.client_text);
+  EXPECT_EQ(e.reason(), "CERTIFICATE_VERIFY_FAILED");
+  EXPECT_EQ(e.library(), "SSL");
+  EXPECT_EQ(e.errno_value(), 1);
+  if (!c.server_text.empty()) {
+    auto s = error_of<ssl_error>(r.server_error);
+    EXPECT_EQ(std::string(s.what()), c.server_text);
+  }
+}
+
+TEST(SslVerify, HostnameMismatch62) {
+  expect_verification_failure({"server", "example.com", 62,
+                               "Hostname mismatch, certificate is not valid for 'example.com'.",
+                               "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate"});
+}
+
+TEST(SslVerify, IpMismatch64) {
+  expect_verification_failure({"server", "127.0.0.2", 64,
+                               "IP address mismatch, certificate is not valid for '127.0.0.2'.",
+                               "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate"});
+}
+
+TEST(SslVerify, SelfSigned18) {
+  expect_verification_failure({"selfsigned", "localhost", 18, "self-signed certificate",
+                               "[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca"});
+}
+
+TEST(SslVerify, UnknownCa20) {
+  expect_verification_failure({"unknown_ca", "localhost", 20,
+                               "unable to get local issuer certificate",
+                               "[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca"});
+}
+
+TEST(SslVerify, Expired10) {
+  expect_verification_failure(
+      {"expired", "localhost", 10, "certificate has expired",
+       "[SSL: SSLV3_ALERT_CERTIFICATE_EXPIRED] sslv3 alert certificate expired"});
+}
+
+TEST(SslVerify, MissingAkidUnderStrict85) {
+  expect_verification_failure({"noakid", "localhost", 85, "Missing Authority Key Identifier", ""});
+}
+
+TEST(SslVerify, IpAddressAndUppercaseNamesMatch) {
+  for (std::string host : {"127.0.0.1", "LOCALHOST"}) {
+    auto r = handshake(server_context(), client_context(), host);
+    EXPECT_FALSE(r.client_error) << host;
+  }
+}
+
+TEST(SslVerify, WildcardRules) {
+  EXPECT_FALSE(
+      handshake(server_context("wildcard"), client_context(), "a.example.test").client_error);
+  for (std::string host : {"a.b.example.test", "example.test", "foo.partial.test"}) {
+    auto r = handshake(server_context("wildcard"), client_context(), host);
+    EXPECT_EQ(error_of<ssl_cert_verification_error>(r.client_error).verify_code(), 62) << host;
+  }
+}
+
+TEST(SslVerify, CommonNameOnlyUnlessDisabled) {
+  auto ctx = client_context();
+  ctx.verify_flags(verify_x509_trusted_first);  // STRICT would not matter; keep it plain
+  EXPECT_FALSE(handshake(server_context("cn_only"), ctx, "localhost").client_error);
+  ctx.hostname_checks_common_name(false);
+  auto r = handshake(server_context("cn_only"), ctx, "localhost");
+  EXPECT_EQ(error_of<ssl_cert_verification_error>(r.client_error).verify_code(), 62);
+}
+
+// ---- negotiation ----------------------------------------------------------------------------
+
+TEST(SslNegotiation, AlpnOverlapAndNone) {
+  auto server_ctx = server_context();
+  server_ctx.set_alpn_protocols({"h2", "http/1.1"});
+  auto client_ctx = client_context();
+  client_ctx.set_alpn_protocols({"http/1.1", "spam"});
+  auto client_server = connected(server_ctx, client_ctx);
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  EXPECT_EQ(client.selected_alpn_protocol(), "http/1.1");
+  EXPECT_EQ(server.selected_alpn_protocol(), "http/1.1");
+  auto other = client_context();
+  other.set_alpn_protocols({"spam"});
+  auto c2_s2 = connected(server_ctx, other);  // no overlap: no ALPN, handshake succeeds
+  [[maybe_unused]] auto& c2 = c2_s2.first;
+  [[maybe_unused]] auto& s2 = c2_s2.second;
+  EXPECT_FALSE(c2.selected_alpn_protocol());
+  EXPECT_FALSE(s2.selected_alpn_protocol());
+}
+
+TEST(SslNegotiation, SniOnlyForDnsNames) {
+  // openssl s_server presents server.pem only to a client whose SNI is "localhost", and the
+  // self-signed certificate to the others: what the client verifies shows what it sent.
+  for (std::string host : {"localhost", "127.0.0.1"}) {
+    SCOPED_TRACE(host);
+    pysock_test::child_process s_server(
+        {"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+         tls_file("selfsigned.pem"), "-key", tls_file("selfsigned.key"), "-servername", "localhost",
+         "-cert2", tls_file("server.pem"), "-key2", tls_file("server.key"), "-naccept", "1"});
+    std::optional<std::string> line;
+    while ((line = s_server.read_line()) && !line->starts_with("ACCEPT ")) {
+    }
+    ASSERT_TRUE(line) << "s_server printed no ACCEPT line";
+    const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+    auto client = client_context().wrap_socket(socket(), {.server_hostname = host});
+    client.settimeout(10s);
+    if (host == "localhost") {
+      client.connect(inet_address{"127.0.0.1", port});
+      EXPECT_EQ(client.getpeercert()->issuer,
+                (peer_certificate::name{{{"commonName", "pysock test CA"}}}));
+    } else {
+      auto e = raised<ssl_cert_verification_error>([&] {
+        client.connect(inet_address{"127.0.0.1", port});
+      });
+      EXPECT_EQ(e.verify_code(), 18);  // no SNI for an IP address: the default certificate
+    }
+  }
+}
+
+TEST(SslNegotiation, Tls12AndVersionMismatch) {
+  auto server12 = server_context();
+  server12.maximum_version(tls_version::tlsv1_2);
+  auto client_server = connected(server12, client_context());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  EXPECT_EQ(client.version(), "TLSv1.2");
+  EXPECT_EQ(client.cipher()->name, "ECDHE-ECDSA-AES256-GCM-SHA384");
+  auto client13 = client_context();
+  client13.minimum_version(tls_version::tlsv1_3);
+  auto r = handshake(server12, client13);
+  EXPECT_STREQ(error_of<ssl_error>(r.client_error).what(),
+               "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version");
+  EXPECT_STREQ(error_of<ssl_error>(r.server_error).what(),
+               "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol");
+}
+
+TEST(SslNegotiation, ClientCertificates) {
+  auto server_ctx = server_context();
+  server_ctx.verify_mode(verify_mode::cert_required);
+  server_ctx.load_verify_locations(tls_file("ca.pem"));
+  auto client_ctx = client_context();
+  client_ctx.load_cert_chain(tls_file("client.pem"), tls_file("client.key"));
+  auto client_server = connected(server_ctx, client_ctx);
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  ASSERT_TRUE(server.getpeercert());
+  EXPECT_EQ(server.getpeercert()->subject,
+            (peer_certificate::name{{{"commonName", "pysock client"}}}));
+  // TLS 1.3 without a client certificate: the client's handshake succeeds and its first recv
+  // fails; the server's handshake fails.
+  auto r = handshake(server_ctx, client_context());
+  ASSERT_FALSE(r.client_error);
+  EXPECT_STREQ(error_of<ssl_error>(r.server_error).what(),
+               "[SSL: PEER_DID_NOT_RETURN_A_CERTIFICATE] peer did not return a certificate");
+  auto late = raised<ssl_error>([&] { r.client->recv(10); });
+  EXPECT_STREQ(late.what(),
+               "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required");
+  // TLS 1.2: the client's handshake fails too.
+  auto client12 = client_context();
+  client12.maximum_version(tls_version::tlsv1_2);
+  auto r12 = handshake(server_ctx, client12);
+  EXPECT_STREQ(error_of<ssl_error>(r12.client_error).what(),
+               "[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure");
+}
+
+// ---- records, pending, data OpenSSL holds ----------------------------------------------------
+
+TEST(SslRecords, OneRecordPerRecvAndPending) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.sendall(std::string(100, 'a'));
+  server.sendall(std::string(50, 'b'));
+  EXPECT_EQ(client.pending(), 0u);
+  EXPECT_EQ(client.recv(10), std::string(10, 'a'));
+  EXPECT_EQ(client.pending(), 90u);
+  EXPECT_EQ(client.recv(1000), std::string(90, 'a'));
+  EXPECT_EQ(client.recv(1000), std::string(50, 'b'));
+  EXPECT_EQ(client.recv(0), "");
+}
+
+TEST(SslRecords, PendingDataIsReadWithoutWaiting) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.sendall(std::string(100, 'x'));
+  EXPECT_EQ(client.recv(10).size(), 10u);
+  client.settimeout(0.2s);  // the kernel is empty; OpenSSL holds 90 bytes
+  EXPECT_EQ(client.recv(1000).size(), 90u);
+}
+
+TEST(SslRecords, TicketsAloneNeverSatisfyARead) {
+  auto client_server = connected();  // TLS 1.3: the server sent two session tickets
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.settimeout(0.2s);
+  auto e = raised<timeout_error>([&] { client.recv(10); });
+  EXPECT_STREQ(e.what(), "The read operation timed out");
+  server.sendall("data");
+  client.settimeout(std::nullopt);  // blocking again: the data arrives
+  EXPECT_EQ(client.recv(10), "data");
+}
+
+// ---- timeouts ----------------------------------------------------------------------------------
+
+TEST(SslTimeout, HandshakeAgainstASilentPeer) {
+  auto a_b = pysock::socketpair();
+  [[maybe_unused]] auto& a = a_b.first;
+  [[maybe_unused]] auto& b = a_b.second;
+  a.settimeout(0.2s);
+  auto e = raised<timeout_error>(
+      [&] { client_context().wrap_socket(std::move(a), {.server_hostname = "localhost"}); });
+  EXPECT_STREQ(e.what(), "The handshake operation timed out");
+  EXPECT_FALSE(e.errno_value());
+  EXPECT_EQ(e.code(), std::errc::timed_out);
+}
+
+TEST(SslTimeout, ReadTimeoutRepeatsOnTheSocketButPoisonsTheFile) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.settimeout(0.1s);
+  EXPECT_STREQ(raised<timeout_error>([&] { client.recv(10); }).what(),
+               "The read operation timed out");
+  EXPECT_STREQ(raised<timeout_error>([&] { client.recv(10); }).what(),
+               "The read operation timed out");
+  auto file = client.makefile("rb");
+  EXPECT_THROW(file.read(10), timeout_error);
+  EXPECT_STREQ(raised<os_error>([&] { file.read(10); }).what(),
+               "cannot read from timed out object");
+}
+
+TEST(SslTimeout, WriteToANonReadingPeer) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.settimeout(0.2s);
+  const std::string block(1 << 16, 'x');
+  auto e = raised<timeout_error>([&] {
+    for (;;)
+      client.send(block);
+  });
+  EXPECT_STREQ(e.what(), "The write operation timed out");
+}
+
+TEST(SslTimeout, SendallHasOneDeadline) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.settimeout(0.3s);
+  const std::string big(8 << 20, 'x');
+  const auto start = std::chrono::steady_clock::now();
+  auto e = raised<timeout_error>([&] { client.sendall(big); });
+  EXPECT_STREQ(e.what(), "The write operation timed out");
+  // One deadline for the whole call, however many waits it made: never much less than 0.3 s.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 0.29s);
+}
+
+// A relay between two socketpairs, so that a test can hold back part of a record.
+class relay {
+ public:
+  relay() {
+    auto c_r1 = pysock::socketpair();
+    [[maybe_unused]] auto& c = c_r1.first;
+    [[maybe_unused]] auto& r1 = c_r1.second;
+    auto s_r2 = pysock::socketpair();
+    [[maybe_unused]] auto& s = s_r2.first;
+    [[maybe_unused]] auto& r2 = s_r2.second;
+    client_end = std::move(c);
+    server_end = std::move(s);
+    to_client_ = std::move(r1);
+    to_server_ = std::move(r2);
+    thread_ = std::thread([this] { forward(); });
+  }
+  ~relay() { stop(); }
+  void stop() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    thread_.join();
+  }
+  // After stop(): the raw bytes the server sent, and a way to pass them on.
+  std::string take_from_server(std::size_t n) {
+    std::string data;
+    to_server_.settimeout(10s);
+    while (data.size() < n)
+      data += to_server_.recv(n - data.size());
+    return data;
+  }
+  void give_to_client(std::string_view data) { to_client_.sendall(data); }
+
+  socket client_end, server_end;
+
+ private:
+  void forward() {
+    to_client_.settimeout(0.02s);
+    to_server_.settimeout(0.02s);
+    while (!stop_) {
+      pump(to_client_, to_server_);
+      pump(to_server_, to_client_);
+    }
+  }
+  static void pump(socket& from, socket& to) {
+    try {
+      auto data = from.recv(65536);
+      if (!data.empty()) to.sendall(data);
+    } catch (const timeout_error&) {
+    }
+  }
+  socket to_client_, to_server_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(SslTimeout, MidRecordTimeoutKeepsThePartialRecord) {
+  auto ctx = server_context();
+  ctx.num_tickets(0);  // no tickets in flight: the relay sees only the data record
+  relay r;
+  auto client_server =
+      connected(ctx, client_context(), {std::move(r.client_end), std::move(r.server_end)});
+  auto& client = client_server.first;
+  auto& server = client_server.second;
+  r.stop();
+  server.sendall(std::string(1000, 'z'));
+  const std::string record = r.take_from_server(1000 + 22);  // header 5 + type 1 + tag 16
+  r.give_to_client(record.substr(0, 20));
+  client.settimeout(0.2s);
+  EXPECT_STREQ(raised<timeout_error>([&] { client.recv(2000); }).what(),
+               "The read operation timed out");
+  EXPECT_EQ(client.pending(), 0u);
+  r.give_to_client(record.substr(20));
+  EXPECT_EQ(client.recv(2000), std::string(1000, 'z'));
+}
+
+// ---- non-blocking
+// --------------------------------------------------------------------------------
+
+TEST(SslNonBlocking, WantErrors) {
+  auto a_b = pysock::socketpair();
+  [[maybe_unused]] auto& a = a_b.first;
+  [[maybe_unused]] auto& b = a_b.second;
+  a.setblocking(false);
+  auto client = client_context().wrap_socket(
+      std::move(a), {.server_hostname = "localhost", .do_handshake_on_connect = false});
+  auto e = raised<ssl_want_read_error>([&] { client.do_handshake(); });
+  EXPECT_STREQ(e.what(), "The operation did not complete (read)");
+  EXPECT_EQ(e.errno_value(), 2);
+  EXPECT_FALSE(e.library());
+  EXPECT_FALSE(e.reason());
+}
+
+TEST(SslNonBlocking, ReadableAfterHandshakeYetRecvWantsRead) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.setblocking(false);
+  pollfd p{client.fileno(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);  // the session tickets
+  EXPECT_THROW(client.recv(10), ssl_want_read_error);
+  auto file = client.makefile("rb", {.buffering = 0});
+  EXPECT_THROW(file.read(), ssl_want_read_error);  // as Python's SocketIO: not None
+  auto sendfile = raised<value_error>([&] { client.sendfile(tls_file("ca.pem")); });
+  EXPECT_STREQ(sendfile.what(), "non-blocking sockets are not supported");
+}
+
+// Sends `block` on the non-blocking `client` until the path is full; how much went through, and
+// the want-write error that stopped it.
+std::pair<std::size_t, ssl_want_write_error> fill(ssl_socket& client, const std::string& block) {
+  client.setblocking(false);
+  std::size_t sent = 0;
+  auto e = raised<ssl_want_write_error>([&] {
+    for (;;)
+      sent += client.send(block);
+  });
+  return {sent, e};
+}
+
+TEST(SslNonBlocking, WantWriteThenAShorterRetryIsBadLength) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  const std::string block(1 << 16, 'x');
+  auto sent_e = fill(client, block);
+  [[maybe_unused]] auto& sent = sent_e.first;
+  [[maybe_unused]] auto& e = sent_e.second;
+  EXPECT_GT(sent, 0u);
+  EXPECT_STREQ(e.what(), "The operation did not complete (write)");
+  EXPECT_EQ(e.errno_value(), 3);
+  auto bad = raised<ssl_error>([&] { client.send(std::string_view(block).substr(0, 10)); });
+  EXPECT_STREQ(bad.what(), "[SSL: BAD_LENGTH] bad length");
+}
+
+TEST(SslNonBlocking, RetryWithTheSameBytesCompletes) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  const std::string block(1 << 16, 'x');
+  const std::size_t sent = fill(client, block).first;
+  auto reader = std::async(std::launch::async, [&] {
+    std::size_t got = 0;
+    while (got < sent + block.size())
+      got += server.recv(1 << 16).size();
+    return got;
+  });
+  pollfd p{client.fileno(), POLLOUT, 0};
+  for (;;) {
+    ::poll(&p, 1, 1000);
+    try {
+      EXPECT_EQ(client.send(block), block.size());
+      break;
+    } catch (const ssl_want_write_error&) {
+    }
+  }
+  EXPECT_EQ(reader.get(), sent + block.size());
+}
+
+// ---- EOF, close_notify, unwrap (tls.md 1.7) ----------------------------------------------------
+
+TEST(SslEof, RaggedCloseIsEmptyWhenSuppressed) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.close();  // no close_notify, as Python
+  EXPECT_EQ(client.recv(10), "");
+  EXPECT_EQ(client.recv(10), "");
+}
+
+TEST(SslEof, RaggedCloseRaisesWithoutSuppress) {
+  auto a_b = pysock::socketpair();
+  [[maybe_unused]] auto& a = a_b.first;
+  [[maybe_unused]] auto& b = a_b.second;
+  std::optional<ssl_socket> server;
+  std::thread t([&, s = std::move(b)]() mutable {
+    server.emplace(server_context().wrap_socket(std::move(s), {.server_side = true}));
+  });
+  auto client = client_context().wrap_socket(
+      std::move(a), {.server_hostname = "localhost", .suppress_ragged_eofs = false});
+  t.join();
+  server->close();
+  auto first = raised<ssl_eof_error>([&] { client.recv(10); });
+  EXPECT_STREQ(first.what(),
+               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+  EXPECT_EQ(first.errno_value(), 8);
+  EXPECT_EQ(first.library(), "SSL");
+  EXPECT_EQ(first.reason(), "UNEXPECTED_EOF_WHILE_READING");
+  auto second = raised<ssl_eof_error>([&] { client.recv(10); });
+  EXPECT_STREQ(second.what(), "EOF occurred in violation of protocol");
+  EXPECT_FALSE(second.library());
+  auto send = raised<ssl_eof_error>([&] { client.send("x"); });
+  EXPECT_STREQ(send.what(), "EOF occurred in violation of protocol");
+}
+
+TEST(SslEof, CloseNotifyOnCloseIsACleanEnd) {
+  auto pair = pysock::socketpair();
+  pair.first.settimeout(10s);
+  pair.second.settimeout(10s);
+  auto server = std::async(std::launch::async, [s = std::move(pair.second)]() mutable {
+    return server_context().wrap_socket(std::move(s),
+                                        {.server_side = true, .suppress_ragged_eofs = false});
+  });
+  auto client = client_context().wrap_socket(
+      std::move(pair.first), {.server_hostname = "localhost", .close_notify_on_close = true});
+  auto peer = server.get();
+  client.sendall("bye");
+  client.close();
+  EXPECT_EQ(peer.recv(10), "bye");
+  EXPECT_EQ(peer.recv(10), "");  // close_notify: no ssl_eof_error although not suppressed
+  EXPECT_EQ(peer.recv(10), "");
+}
+
+TEST(SslEof, CloseNotifyGivesEmptyReadsAndUnwrapGivesThePlainSocket) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  auto peer = std::async(std::launch::async, [&] {
+    socket plain = server.unwrap();
+    EXPECT_TRUE(server.closed());
+    plain.sendall("plaintext after TLS");
+    return plain.recv(100);
+  });
+  EXPECT_EQ(client.recv(10), "");
+  EXPECT_EQ(client.recv(10), "");
+  socket plain = client.unwrap();
+  EXPECT_EQ(plain.recv(100), "plaintext after TLS");
+  plain.sendall("reply");
+  EXPECT_EQ(peer.get(), "reply");
+}
+
+TEST(SslEof, DataAfterCloseNotifyFailsTheUnwrappingPeer) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  auto peer =
+      std::async(std::launch::async, [&] { return raised<ssl_error>([&] { server.unwrap(); }); });
+  EXPECT_EQ(client.recv(10), "");
+  client.send("late");  // still works after the peer's close_notify
+  EXPECT_STREQ(peer.get().what(),
+               "[SSL: APPLICATION_DATA_AFTER_CLOSE_NOTIFY] application data after close notify");
+}
+
+TEST(SslEof, UnwrapAfterThePeerClosedTcp) {
+  auto client_server = connected(server_context(), client_context(), pysock_test::tcp_pair());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.close();
+  auto e = raised<ssl_eof_error>([&] { client.unwrap(); });
+  EXPECT_STREQ(e.what(),
+               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+}
+
+TEST(SslEof, ResetIsConnectionResetThenEof) {
+  auto client_server = connected(server_context(), client_context(), pysock_test::tcp_pair());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.settimeout(std::nullopt);
+  ::linger hard{1, 0};
+  server.shutdown(shut::rd);  // leaves TLS; the plain socket gets SO_LINGER 0
+  ::setsockopt(server.fileno(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  server.close();
+  EXPECT_EQ(pysock_test::raised_errno([&] { client.recv(10); }), ECONNRESET);
+  EXPECT_EQ(client.recv(10), "");  // latched: the stream ended
+}
+
+TEST(SslEof, HandshakeFailuresOfTheServer) {
+  auto a_b = pysock::socketpair();
+  [[maybe_unused]] auto& a = a_b.first;
+  [[maybe_unused]] auto& b = a_b.second;
+  auto client = std::async(std::launch::async, [c = std::move(a)]() mutable {
+    c.sendall("GET / HTTP/1.0\r\n\r\n");
+    try {
+      // The server's alert, or a reset: it closes with the request unread.
+      static_cast<void>(c.recv(100));
+    } catch (const connection_reset_error&) {
+    }
+  });
+  auto e =
+      raised<ssl_error>([&] { server_context().wrap_socket(std::move(b), {.server_side = true}); });
+  EXPECT_STREQ(e.what(), "[SSL: HTTP_REQUEST] http request");
+  client.get();
+  auto c_d = pysock::socketpair();
+  [[maybe_unused]] auto& c = c_d.first;
+  [[maybe_unused]] auto& d = c_d.second;
+  d.close();
+  auto eof = raised<ssl_eof_error>(
+      [&] { server_context().wrap_socket(std::move(c), {.server_side = true}); });
+  EXPECT_STREQ(eof.what(),
+               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+}
+
+// ---- SIGPIPE: every write path, in a child with SIGPIPE at its default
+// ----------------------------- Both mechanisms (ssl/bio.hpp): pysock's MSG_NOSIGNAL BIO (the
+// default) and OpenSSL's socket BIO under the per-call guard (what a context with op_enable_ktls
+// gets).
+
+ssl_context with_ktls(ssl_context ctx, bool ktls) {
+  if (ktls) ctx.options(ctx.options() | op_enable_ktls);
+  return ctx;
+}
+
+template <class Body>
+void expect_no_sigpipe(Body body) {
+  for (bool ktls : {false, true}) {
+    auto result = pysock_test::run_in_child([&] {
+      ::signal(SIGPIPE, SIG_DFL);
+      body(ktls);
+    });
+    EXPECT_EQ(result.signal, 0) << "killed by signal " << result.signal << ", ktls " << ktls;
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+  }
+}
+
+// The peer's TCP end is gone: every write of `client` meets EPIPE.
+std::pair<ssl_socket, ssl_socket> connected_then_gone(bool ktls) {
+  auto client_server = connected(with_ktls(server_context(), ktls),
+                                 with_ktls(client_context(), ktls), pysock_test::tcp_pair());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.shutdown(shut::rdwr);
+  server.close();
+  return {std::move(client), std::move(server)};
+}
+
+void expect_broken_pipe(const std::function<void()>& write) {
+  for (int i = 0; i < 100; ++i) {
+    try {
+      write();
+    } catch (const broken_pipe_error&) {
+      return;
+    } catch (const connection_reset_error&) {
+      return;
+    }
+  }
+  throw std::runtime_error("no broken_pipe_error");
+}
+
+TEST(SslSigpipe, SendAndSendall) {
+  expect_no_sigpipe([](bool ktls) {
+    auto client_server = connected_then_gone(ktls);
+    [[maybe_unused]] auto& client = client_server.first;
+    [[maybe_unused]] auto& server = client_server.second;
+    expect_broken_pipe([&] { client.send("x"); });
+  });
+  expect_no_sigpipe([](bool ktls) {
+    auto client_server = connected_then_gone(ktls);
+    [[maybe_unused]] auto& client = client_server.first;
+    [[maybe_unused]] auto& server = client_server.second;
+    expect_broken_pipe([&] { client.sendall(std::string(100000, 'x')); });
+  });
+}
+
+TEST(SslSigpipe, SendfileAndCloseNotify) {
+  expect_no_sigpipe([](bool ktls) {
+    auto client_server = connected_then_gone(ktls);
+    [[maybe_unused]] auto& client = client_server.first;
+    [[maybe_unused]] auto& server = client_server.second;
+    expect_broken_pipe([&] { client.sendfile(tls_file("ca.pem")); });
+  });
+  expect_no_sigpipe([](bool ktls) {
+    auto pair = pysock_test::tcp_pair();
+    std::thread server([&, s = std::move(pair.second)]() mutable {
+      with_ktls(server_context(), ktls).wrap_socket(std::move(s), {.server_side = true});
+    });  // the server's ssl_socket closes at once
+    auto client = with_ktls(client_context(), ktls)
+                      .wrap_socket(std::move(pair.first),
+                                   {.server_hostname = "localhost", .close_notify_on_close = true});
+    server.join();
+    client.send("x");  // the peer answers with a reset
+    ::usleep(1000);
+    client.close();  // close_notify into the reset connection
+  });
+  expect_no_sigpipe([](bool ktls) {
+    auto client_server = connected_then_gone(ktls);
+    [[maybe_unused]] auto& client = client_server.first;
+    [[maybe_unused]] auto& server = client_server.second;
+    client.send("x");  // the peer answers with a reset, so close_notify meets EPIPE
+    ::usleep(1000);
+    try {
+      client.unwrap();
+    } catch (const os_error&) {
+    }
+  });
+}
+
+TEST(SslSigpipe, HandshakeAlertAndClientHello) {
+  expect_no_sigpipe([](bool ktls) {
+    // The client hello goes to a peer that closed: EPIPE or a reset, never a signal.
+    auto a_b = pysock_test::tcp_pair();
+    [[maybe_unused]] auto& a = a_b.first;
+    [[maybe_unused]] auto& b = a_b.second;
+    b.close();
+    try {
+      with_ktls(client_context(), ktls).wrap_socket(std::move(a), {.server_hostname = "localhost"});
+    } catch (const os_error&) {
+    }
+  });
+  expect_no_sigpipe([](bool ktls) {
+    // The server's alert for a plaintext request goes to a client that is gone.
+    auto a_b = pysock_test::tcp_pair();
+    [[maybe_unused]] auto& a = a_b.first;
+    [[maybe_unused]] auto& b = a_b.second;
+    a.sendall("GET / HTTP/1.0\r\n\r\n");
+    a.close();
+    try {
+      with_ktls(server_context(), ktls).wrap_socket(std::move(b), {.server_side = true});
+    } catch (const os_error&) {
+    }
+  });
+}
+
+TEST(SslSigpipe, ProcessDispositionAndMaskUntouched) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  struct sigaction before {};
+  ::sigaction(SIGPIPE, nullptr, &before);
+  sigset_t mask_before;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &mask_before);
+  client.sendall("x");
+  EXPECT_EQ(server.recv(1), "x");
+  struct sigaction after {};
+  ::sigaction(SIGPIPE, nullptr, &after);
+  sigset_t mask_after;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &mask_after);
+  EXPECT_EQ(before.sa_handler, after.sa_handler);
+  EXPECT_EQ(sigismember(&mask_before, SIGPIPE), sigismember(&mask_after, SIGPIPE));
+}
+
+// ---- sendfile
+// -------------------------------------------------------------------------------------
+
+TEST(SslSendfile, OffsetCountAndFinalPosition) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  const auto path = pysock_test::tls_certificates() / "sendfile.bin";
+  std::string content;
+  for (int i = 0; i < 30000; ++i)
+    content += static_cast<char>('a' + i % 26);
+  std::ofstream(path) << content;
+  owned_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto reader = std::async(std::launch::async, [&] {
+    std::string got;
+    while (got.size() < 20000)
+      got += server.recv(65536);
+    return got;
+  });
+  EXPECT_EQ(client.sendfile(file.get(), 100, 20000), 20000u);
+  EXPECT_EQ(::lseek(file.get(), 0, SEEK_CUR), 20100);
+  EXPECT_EQ(reader.get(), content.substr(100, 20000));
+  auto zero = raised<value_error>([&] { client.sendfile(file.get(), 0, 0); });
+  EXPECT_STREQ(zero.what(), "count must be a positive integer (got 0)");
+}
+
+TEST(SslSendfile, KernelTls) {
+  const auto ulps = read_file("/proc/sys/net/ipv4/tcp_available_ulp");
+  if (ulps.find("tls") == std::string::npos)
+    GTEST_SKIP() << "no kernel TLS here: 'tls' is not in tcp_available_ulp (" << ulps << ")";
+  auto server_ctx = server_context();
+  server_ctx.options(server_ctx.options() | op_enable_ktls);
+  auto client_server = connected(client_context(), server_ctx, pysock_test::tcp_pair());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  auto reader = std::async(std::launch::async, [&] {
+    std::string got;
+    while (got.size() < 1000)
+      got += client.recv(65536);
+    return got;
+  });
+  EXPECT_EQ(server.sendfile(tls_file("ca.pem"), 0, 1000), 1000u);
+  EXPECT_EQ(reader.get(), read_file(tls_file("ca.pem")).substr(0, 1000));
+}
+
+// ---- makefile over TLS --------------------------------------------------------------------------
+
+TEST(SslMakefile, EveryModeAndDeferredClose) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.sendall("line one\n");
+  {
+    auto text = client.makefile("r");
+    EXPECT_EQ(text.readline(), "line one\n");
+  }
+  server.sendall("raw");
+  {
+    auto raw = client.makefile("rb", {.buffering = 0});
+    EXPECT_EQ(raw.read(100), "raw");
+  }
+  server.sendall("line two\nrest");
+  auto file = client.makefile("rwb");
+  client.close();  // the file keeps the TLS connection
+  EXPECT_EQ(file.readline(), "line two\n");
+  file.write("to server\n");
+  file.flush();
+  EXPECT_EQ(server.recv(100), "to server\n");
+  server.close();  // ragged: suppressed, the end of the stream
+  EXPECT_EQ(file.read(), "rest");
+  file.close();
+  EXPECT_EQ(client.fileno(), -1);
+}
+
+TEST(SslMakefile, TextModeWithEncodingAndNewline) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  auto out = server.makefile("w", {.encoding = "latin-1", .newline = "\r\n"});
+  out.write("caf\xc3\xa9\n");
+  out.flush();
+  auto in = client.makefile("rb");
+  EXPECT_EQ(in.readline(), "caf\xe9\r\n");
+}
+
+// ---- threads ------------------------------------------------------------------------------------
+
+TEST(SslThreaded, FullDuplexOnOneSocket) {
+  auto client_server = connected(server_context(), client_context(), pysock_test::tcp_pair());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  constexpr std::size_t total = 16 << 20;
+  auto echo = std::async(std::launch::async, [&] {
+    std::size_t n = 0;
+    while (n < total) {
+      auto data = server.recv(65536);
+      if (data.empty()) break;
+      server.sendall(data);
+      n += data.size();
+    }
+    return n;
+  });
+  auto writer = std::async(std::launch::async, [&] {
+    const std::string block(40000, 'w');
+    for (std::size_t sent = 0; sent < total; sent += block.size())
+      client.sendall(std::string_view(block).substr(0, std::min(block.size(), total - sent)));
+  });
+  std::size_t received = 0;
+  while (received < total)
+    received += client.recv(65536).size();
+  writer.get();
+  EXPECT_EQ(received, total);
+  EXPECT_EQ(echo.get(), total);
+}
+
+}  // namespace
