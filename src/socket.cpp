@@ -4,11 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,7 +16,7 @@
 
 #include "detail/poll.hpp"
 #include "detail/sockaddr.hpp"
-#include "detail/test_hooks.hpp"
+#include "detail/socket_core.hpp"
 #include "pysock/error.hpp"
 
 namespace pysock {
@@ -55,9 +51,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 using seconds = std::chrono::duration<double>;
+using detail::no_timeout;
 
-// Timeouts are kept as seconds in a double: negative means None (blocking).
-constexpr double no_timeout = -1.0;
 // Python refuses timeouts that overflow its nanosecond clock (OverflowError there).
 constexpr double max_timeout_seconds = 9.2e9;
 
@@ -88,34 +83,16 @@ timeout getdefaulttimeout() {
   return from_seconds(default_timeout);
 }
 
-namespace detail {
-
-// The state a socket shares with the files makefile() made from it (Python keeps the socket
-// object alive through them; here they share this).
-struct socket_core {
-  socket_core(int descriptor, int fam, int typ, int pro)
-      : fd(descriptor), family(fam), type(typ), proto(pro) {}
-
-  std::atomic<int> fd;
-  const int family;
-  const int type;
-  const int proto;
-  std::atomic<double> timeout{no_timeout};
-
-  std::mutex close_mutex;  // guards io_refs and closed
-  int io_refs = 0;
-  std::atomic<bool> closed{false};
-};
-
-}  // namespace detail
-
 namespace {
 
+using detail::raise_call_error;
+using detail::raise_errno;
+using detail::send_core;
 using detail::socket_core;
-
-[[noreturn]] void raise_errno(const char* operation) {
-  raise_os_error(errno, operation);
-}
+using detail::socket_timed_out;
+using detail::timed_call;
+using detail::try_timed_call;
+using detail::wait_ready;
 
 // Closes `core`'s fd now. EINTR is not retried: on Linux the fd is gone whatever close says.
 int real_close(socket_core& core) {
@@ -159,45 +136,6 @@ void apply_timeout(socket_core& core, double value) {
   core.timeout = value;
 }
 
-// Waits until `fd` is ready for `events`; false when the deadline passed first.
-bool wait_ready(int fd, short events, clock::time_point deadline) {
-  pollfd entry{fd, events, 0};
-  return detail::poll_until(std::span(&entry, 1), deadline);
-}
-
-// The error of a call that ran out of the socket's own timeout: not the kernel's ETIMEDOUT,
-// whose message names the errno.
-constexpr int socket_timed_out = -1;
-
-// Runs `call` (a system call returning -1 and errno on failure) under the socket's timeout:
-// blocking sockets just retry EINTR; with a timeout, EAGAIN waits for readiness until
-// `deadline`. A failure returns -1 with `error` set to the errno (EAGAIN for a non-blocking
-// socket) or socket_timed_out. Throws nothing: the non-throwing overloads are built on it.
-template <class Call>
-auto try_timed_call(const socket_core& core, short events, Call call, int& error,
-                    std::optional<clock::time_point> deadline = std::nullopt) noexcept {
-  const double limit = core.timeout;
-  for (;;) {
-    const auto result = call(core.fd.load(std::memory_order_relaxed));
-    if (result >= 0) return result;
-    error = errno;
-    if (error == EINTR) continue;
-    if (limit <= 0 || (error != EAGAIN && error != EWOULDBLOCK)) return result;
-    if (!deadline) deadline = deadline_after(limit);
-    pollfd entry{core.fd, events, 0};
-    const int ready = detail::try_poll_until(std::span(&entry, 1), *deadline);
-    if (ready <= 0) {
-      error = ready < 0 ? -ready : socket_timed_out;
-      return decltype(result)(-1);
-    }
-  }
-}
-
-[[noreturn]] void raise_call_error(int error, const char* operation) {
-  if (error == socket_timed_out) throw timeout_error();
-  raise_os_error(error, operation);
-}
-
 // An error of try_timed_call as the non-throwing overloads report it: the socket's timeout is
 // std::errc::timed_out, as timeout_error::code() is.
 std::error_code to_error_code(int error) noexcept {
@@ -223,16 +161,6 @@ std::size_t reported(Result result, const int& error, std::error_code& ec) noexc
   }
   ec.clear();
   return static_cast<std::size_t>(result);
-}
-
-// try_timed_call raising its error.
-template <class Call>
-auto timed_call(const socket_core& core, short events, const char* operation, Call call,
-                std::optional<clock::time_point> deadline = std::nullopt) {
-  int error = 0;
-  const auto result = try_timed_call(core, events, call, error, deadline);
-  if (result < 0) raise_call_error(error, operation);
-  return result;
 }
 
 std::size_t checked_size(std::span<std::byte> buffer, std::size_t nbytes, const char* message) {
@@ -261,12 +189,6 @@ ssize_t try_send(const socket_core& core, std::span<const std::byte> data, msg_f
 std::size_t recv_into_core(const socket_core& core, std::span<std::byte> buffer, msg_flags flags) {
   int error = 0;
   return raised(try_recv(core, buffer, flags, error), error, "recv");
-}
-
-std::size_t send_core(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
-                      std::optional<clock::time_point> deadline = std::nullopt) {
-  int error = 0;
-  return raised(try_send(core, data, flags, error, deadline), error, "send");
 }
 
 // The deadline of a whole sendall under the socket's timeout (none without one).
@@ -323,6 +245,21 @@ int connect_core(socket_core& core, const detail::native_address& target) {
 }
 
 }  // namespace
+
+namespace detail {
+
+std::size_t send_core(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
+                      std::optional<clock::time_point> deadline) {
+  int error = 0;
+  return raised(try_send(core, data, flags, error, deadline), error, "send");
+}
+
+void raise_call_error(int error, const char* operation) {
+  if (error == socket_timed_out) throw timeout_error();
+  raise_os_error(error, operation);
+}
+
+}  // namespace detail
 
 // ---- construction and lifetime ------------------------------------------------------------
 
@@ -386,6 +323,17 @@ sock_type socket::type() const {
 }
 int socket::proto() const {
   return core().proto;
+}
+
+// TCP delivers in segments of up to 64 KiB (loopback's), and a larger recv holds the socket
+// while the sender's next segments wait to be acknowledged: over loopback, reads of 128 or
+// 256 KiB made the line readers 10-30% slower than 64 KiB ones. An AF_UNIX stream has no
+// acknowledgements; there a 256 KiB read (the io default) frees the sender's whole buffer at once
+// (text mode read long lines 25% faster than with 128 KiB). Measured with the W1 benchmark,
+// interleaved repeats.
+std::optional<std::size_t> socket::read_ahead_limit() const noexcept {
+  if (core_ && (core_->family == AF_INET || core_->family == AF_INET6)) return 64 * 1024;
+  return std::nullopt;
 }
 
 // ---- timeouts -----------------------------------------------------------------------------
@@ -597,177 +545,6 @@ std::size_t socket::sendmsg(std::span<const std::span<const std::byte>> buffers,
   return static_cast<std::size_t>(timed_call(c, POLLOUT, "sendmsg", [&](int fd) {
     return ::sendmsg(fd, &header, detail::bits(flags) | MSG_NOSIGNAL);
   }));
-}
-
-// ---- sendfile -----------------------------------------------------------------------------
-
-namespace {
-
-// bpo-38319: one sendfile(2) call moves at most 1 GiB.
-constexpr std::uint64_t max_sendfile_block = std::uint64_t{1} << 30;
-// The fallback's read size: large enough that the per-chunk syscalls do not dominate.
-constexpr std::size_t copy_block = 64 * 1024;
-
-// One socket::sendfile call: where it reads, how much it may send, and how much it did.
-struct file_transfer {
-  int file;
-  std::uint64_t offset;
-  std::optional<std::uint64_t> count;
-  std::uint64_t sent = 0;
-
-  // What the next round may send, at most `block`; 0 when `count` is reached.
-  std::uint64_t next_block(std::uint64_t block) const {
-    return count ? std::min(block, *count - sent) : block;
-  }
-};
-
-// Leaves the file position at offset + sent when anything was sent, and where it was otherwise
-// (the fallback reads before it sends), however the call ends.
-class file_position_keeper {
- public:
-  explicit file_position_keeper(const file_transfer& transfer)
-      : transfer_(transfer), original_(::lseek(transfer.file, 0, SEEK_CUR)) {}
-  file_position_keeper(const file_position_keeper&) = delete;
-  file_position_keeper& operator=(const file_position_keeper&) = delete;
-  ~file_position_keeper() {
-    const off_t position =
-        transfer_.sent > 0 ? static_cast<off_t>(transfer_.offset + transfer_.sent) : original_;
-    // A pipe has no position (ESPIPE, original_ -1): there is nothing to restore then.
-    if (original_ >= 0) ::lseek(transfer_.file, position, SEEK_SET);
-  }
-
- private:
-  const file_transfer& transfer_;
-  const off_t original_;
-};
-
-// sendfile(2) has no MSG_NOSIGNAL: SIGPIPE is blocked for the calling thread meanwhile, a
-// SIGPIPE that the call raised is consumed (one that was pending before is left alone), and the
-// thread's mask is restored. The process's signal dispositions are never touched.
-class sigpipe_blocker {
- public:
-  sigpipe_blocker() {
-    ::sigemptyset(&sigpipe_);
-    ::sigaddset(&sigpipe_, SIGPIPE);
-    was_pending_ = sigpipe_pending();
-    ::pthread_sigmask(SIG_BLOCK, &sigpipe_, &saved_mask_);
-  }
-  sigpipe_blocker(const sigpipe_blocker&) = delete;
-  sigpipe_blocker& operator=(const sigpipe_blocker&) = delete;
-  ~sigpipe_blocker() {
-    if (!was_pending_ && sigpipe_pending()) {
-      const timespec no_wait{};
-      while (::sigtimedwait(&sigpipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
-  }
-
- private:
-  static bool sigpipe_pending() {
-    sigset_t pending;
-    ::sigpending(&pending);
-    return ::sigismember(&pending, SIGPIPE) == 1;
-  }
-
-  sigset_t sigpipe_{};
-  sigset_t saved_mask_{};
-  bool was_pending_ = false;
-};
-
-// The zero-copy path (Python's _sendfile_use_sendfile). False when the kernel refused the file
-// before a byte went out, so the caller falls back; errors after that are thrown.
-bool send_zero_copy(const socket_core& core, file_transfer& transfer, std::uint64_t file_size) {
-  const std::uint64_t block = std::min(
-      transfer.count.value_or(file_size > 0 ? file_size : max_sendfile_block), max_sendfile_block);
-  const sigpipe_blocker no_sigpipe;
-  for (;;) {
-    const std::uint64_t size = transfer.next_block(block);
-    if (size == 0) return true;
-    auto position = static_cast<off_t>(transfer.offset + transfer.sent);
-    ssize_t sent = 0;
-    try {
-      sent = timed_call(core, POLLOUT, "sendfile",
-                        [&](int fd) { return ::sendfile(fd, transfer.file, &position, size); });
-    } catch (const timeout_error&) {
-      throw;
-    } catch (const os_error&) {
-      if (transfer.sent == 0) return false;
-      throw;
-    }
-    if (sent == 0) return true;  // end of file
-    transfer.sent += static_cast<std::uint64_t>(sent);
-    detail::sendfile_stats().zero_copy_bytes.fetch_add(static_cast<std::uint64_t>(sent),
-                                                       std::memory_order_relaxed);
-  }
-}
-
-std::size_t read_some(int fd, std::span<std::byte> buffer) {
-  for (;;) {
-    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
-    if (got >= 0) return static_cast<std::size_t>(got);
-    if (errno != EINTR) raise_errno("read");
-  }
-}
-
-// The fallback (Python's _sendfile_use_send), reading from the absolute offset as the
-// zero-copy path does. A file without a position (a pipe) is read from where it is.
-void send_by_copy(const socket_core& core, file_transfer& transfer) {
-  if (::lseek(transfer.file, static_cast<off_t>(transfer.offset), SEEK_SET) < 0 &&
-      !(errno == ESPIPE && transfer.offset == 0))
-    raise_errno("sendfile");
-  std::vector<std::byte> buffer(copy_block);
-  for (;;) {
-    const auto size = static_cast<std::size_t>(transfer.next_block(buffer.size()));
-    if (size == 0) return;
-    auto chunk = std::span<const std::byte>(
-        buffer.data(), read_some(transfer.file, std::span(buffer).first(size)));
-    if (chunk.empty()) return;
-    while (!chunk.empty()) {
-      const std::size_t sent = send_core(core, chunk, {});
-      chunk = chunk.subspan(sent);
-      transfer.sent += sent;
-      detail::sendfile_stats().fallback_bytes.fetch_add(sent, std::memory_order_relaxed);
-    }
-  }
-}
-
-}  // namespace
-
-namespace detail {
-std::atomic<bool> sendfile_zero_copy_allowed{true};
-
-sendfile_counters& sendfile_stats() noexcept {
-  static sendfile_counters counters;
-  return counters;
-}
-}  // namespace detail
-
-std::uint64_t socket::sendfile(int file_fd, std::uint64_t offset,
-                               std::optional<std::uint64_t> count) {
-  auto& c = core();
-  // Python tests the bit: SOCK_SEQPACKET and SOCK_RAW pass, SOCK_DGRAM does not.
-  if ((c.type & SOCK_STREAM) == 0) throw value_error("only SOCK_STREAM type sockets are supported");
-  if (count && *count == 0) throw value_error("count must be a positive integer (got 0)");
-  struct stat info {};
-  // Python gives the zero-copy path up when fstat fails, and sends nothing for an empty file.
-  const bool have_size = ::fstat(file_fd, &info) == 0;
-  if (have_size && S_ISREG(info.st_mode) && info.st_size == 0) return 0;
-  if (c.timeout == 0.0) throw value_error("non-blocking sockets are not supported");
-  file_transfer transfer{file_fd, offset, count};
-  const file_position_keeper keep_position(transfer);
-  const auto file_size = have_size && S_ISREG(info.st_mode) ? std::uint64_t(info.st_size) : 0;
-  const bool zero_copy =
-      have_size && detail::sendfile_zero_copy_allowed.load(std::memory_order_relaxed);
-  if (!zero_copy || !send_zero_copy(c, transfer, file_size)) send_by_copy(c, transfer);
-  return transfer.sent;
-}
-
-std::uint64_t socket::sendfile(const std::filesystem::path& path, std::uint64_t offset,
-                               std::optional<std::uint64_t> count) {
-  const owned_fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!file) raise_os_error(errno, "'" + path.string() + "'");
-  return sendfile(file.get(), offset, count);
 }
 
 // ---- receiving ----------------------------------------------------------------------------

@@ -42,8 +42,8 @@ std::string describe_current_exception() {
     return "UnicodeEncodeError: "s + e.what();
   } catch (const value_error& e) {
     return "ValueError: "s + e.what();
-  } catch (const std::invalid_argument& e) {
-    return "TypeError: "s + e.what();  // what pysock throws where Python raises TypeError
+  } catch (const pysock::type_error& e) {
+    return "TypeError: "s + e.what();
   } catch (const lookup_error& e) {
     return "LookupError: "s + e.what();
   } catch (const std::exception& e) {
@@ -625,6 +625,13 @@ TEST(CodecLookup, NamereplaceIsAnEncodeOnlyHandlerPysockCannotApply) {
             "TypeError: don't know how to handle UnicodeDecodeError in error callback");
   EXPECT_EQ(encode_chunks("ascii", "namereplace", {"abc"}), (outcome{"abc", ""}));
   EXPECT_THROW(make_incremental_encoder("ascii", "namereplace")->encode("\xc3\xa9"), lookup_error);
+}
+
+// One class for Python's TypeError: the codecs raise the text layer's io::type_error.
+TEST(CodecLookup, TypeErrorIsOneClassForCodecsAndTheTextLayer) {
+  auto decoder = make_incremental_decoder("utf-8", "xmlcharrefreplace");
+  EXPECT_THROW(decoder->decode("\xff", true), pysock::io::type_error);
+  static_assert(std::is_same_v<pysock::io::type_error, pysock::type_error>);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // io::file: the value type makefile() returns; dispatch per mode, RAII, lines(), views.
 #include <gtest/gtest.h>
 
+#include "pysock/io/text.hpp"
 #include "pysock/makefile.hpp"
 #include "support/helpers.hpp"
 
@@ -23,6 +24,44 @@ TEST(File, BehavesAsThePythonObjectOfEachMode) {
   auto pair = a.makefile("rwb");
   EXPECT_THROW(pair.fileno(), pysock::unsupported_operation);
   EXPECT_THROW(pair.name(), pysock::io::attribute_error);
+}
+
+// What each layer offers the layers above it (io_base::fast_paths(), the one query that replaced
+// RTTI): its own parts, and nothing for a layer it does not know.
+TEST(File, EachLayerNamesItsFastPaths) {
+  auto [a, b] = pysock_test::unix_pair();
+  auto raw = a.makefile("rb", {.buffering = 0});
+  auto* socket_io = dynamic_cast<pysock::io::raw_io*>(&raw.stream());
+  auto raw_paths = raw.stream().fast_paths();
+  EXPECT_EQ(raw_paths.raw, socket_io);
+  EXPECT_EQ(raw_paths.closed_raw, socket_io);
+  EXPECT_EQ(raw_paths.reader, nullptr);
+  EXPECT_EQ(raw_paths.lender, nullptr);
+
+  auto reader = a.makefile("rb");
+  auto& buffered = dynamic_cast<pysock::io::buffered_reader&>(reader.stream());
+  auto reader_paths = buffered.fast_paths();
+  EXPECT_EQ(reader_paths.reader, &buffered);
+  EXPECT_EQ(reader_paths.lender, &buffered);
+  EXPECT_EQ(reader_paths.closed_raw, buffered.raw().get());
+  EXPECT_EQ(reader_paths.raw, nullptr);
+  EXPECT_EQ(reader_paths.writer, nullptr);
+
+  auto pair = a.makefile("rwb");
+  auto& rw = dynamic_cast<pysock::io::buffered_rw_pair&>(pair.stream());
+  auto pair_paths = rw.fast_paths();
+  EXPECT_EQ(pair_paths.reader, &rw.reader());
+  EXPECT_EQ(pair_paths.writer, &rw.writer());
+  EXPECT_EQ(pair_paths.lender, &rw.reader());
+  EXPECT_EQ(pair_paths.closed_raw, rw.writer().raw().get());  // the pair's `closed` is its writer's
+
+  auto text = a.makefile("r");
+  auto& wrapper = dynamic_cast<pysock::io::text_io_wrapper&>(text.stream());
+  auto text_paths = wrapper.fast_paths();
+  EXPECT_EQ(text_paths.lender, &wrapper);
+  EXPECT_EQ(text_paths.reader, nullptr);  // no binary reader behind a text file's API
+  EXPECT_EQ(text_paths.closed_raw,
+            dynamic_cast<pysock::io::buffered_reader&>(wrapper.buffer()).raw().get());
 }
 
 // readinto1 exists where Python has it: BufferedReader and BufferedRWPair. BufferedWriter's

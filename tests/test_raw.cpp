@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "pysock/io/raw.hpp"
+#include "pysock/socket.hpp"
 #include "support/helpers.hpp"
 #include "support/mock_raw.hpp"
 
@@ -99,6 +100,34 @@ TEST(SocketIOTuning, ReadAheadLimitIs64KiBOnTcpAnd256KiBOtherwise) {
   EXPECT_EQ(socket_io<socket>(tcp_a, "r").read_ahead_limit(), 64 * 1024u);
   auto [unix_a, unix_b] = pysock_test::unix_pair();
   EXPECT_EQ(socket_io<socket>(unix_a, "r").read_ahead_limit(), 256 * 1024u);
+}
+
+namespace {
+// A socket_like type over a pysock::socket that forwards the required members only, and
+// optionally states a read-ahead limit of its own (std::size_t, as a user's type may).
+template <bool with_limit>
+struct forwarding_socket {
+  socket& sock;
+  std::size_t recv_into(std::span<std::byte> b) { return sock.recv_into(b); }
+  std::size_t send(std::span<const std::byte> d) { return sock.send(d); }
+  pysock::timeout gettimeout() const { return sock.gettimeout(); }
+  int fileno() const { return sock.fileno(); }
+  pysock::socket_io_ref io_ref() { return sock.io_ref(); }
+  std::size_t read_ahead_limit() const requires with_limit { return 16 * 1024; }
+};
+static_assert(!pysock::provides_read_ahead_limit<forwarding_socket<false>>);
+static_assert(pysock::provides_read_ahead_limit<forwarding_socket<true>>);
+}  // namespace
+
+// The limit is the socket_like type's property, never looked up on the fd: a type that states
+// none gets the default even over TCP.
+TEST(SocketIO, ReadAheadLimitComesFromTheSocketLikeType) {
+  auto [a, b] = pysock_test::tcp_pair();
+  forwarding_socket<false> plain{a};
+  EXPECT_EQ(socket_io<forwarding_socket<false>>(plain, "r").read_ahead_limit(),
+            pysock::io::default_read_ahead_limit);
+  forwarding_socket<true> limited{a};
+  EXPECT_EQ(socket_io<forwarding_socket<true>>(limited, "r").read_ahead_limit(), 16 * 1024u);
 }
 
 TEST(RawIOBase, ReadallAndReadValidation) {

@@ -129,6 +129,16 @@ class value_error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// TypeError, for the argument errors Python reports by type (e.g. readinto on a text file, an
+// encode-only error handler given to a decoder). One class wherever pysock raises TypeError.
+class type_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+namespace io {
+using type_error = pysock::type_error;  // the io name it had first
+}
+
 // UnicodeError: what a codec failed on. what() is Python's str(e), e.g.
 // "'utf-8' codec can't decode byte 0xff in position 3: invalid start byte".
 class unicode_error : public value_error {

@@ -9,6 +9,7 @@
 
 #include "pysock/io/file.hpp"
 #include "pysock/io/raw.hpp"
+#include "pysock/socket.hpp"  // socket::makefile() is defined with makefile()
 
 namespace pysock {
 

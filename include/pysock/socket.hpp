@@ -366,6 +366,10 @@ class socket : public finalizable {
   // (include it to call this).
   [[nodiscard]] io::file makefile(std::string_view mode, makefile_options options);
   [[nodiscard]] io::file makefile(std::string_view mode = "r");
+  // Beyond Python, socket_like's optional member (io/raw.hpp): the most one read-ahead of a
+  // buffered reader over this socket should ask for: 64 KiB for TCP (AF_INET, AF_INET6),
+  // nullopt (the io stack's default, 256 KiB) for other families.
+  std::optional<std::size_t> read_ahead_limit() const noexcept;
 
  private:
   explicit socket(std::shared_ptr<detail::socket_core> core) noexcept;

@@ -1,11 +1,15 @@
 // Internal observation points that tests use to prove which path a call took or to inject a
-// race. Internal: not part of the public API.
+// race. Internal: not part of the public API, and not exported from a shared libpysock (hidden
+// visibility; tests/exports.cmake checks): the tests of a shared build link pysock's object
+// files (tests/CMakeLists.txt).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 #include "pysock/address.hpp"
+
+#pragma GCC visibility push(hidden)
 
 namespace pysock::detail {
 
@@ -27,3 +31,5 @@ using listening_hook = void (*)(const address& listener);
 extern listening_hook fallback_socketpair_listening;
 
 }  // namespace pysock::detail
+
+#pragma GCC visibility pop

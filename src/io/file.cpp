@@ -4,12 +4,10 @@
 namespace pysock::io {
 
 file::file(std::unique_ptr<io_base> stream) : stream_(std::move(stream)) {
-  reader_ = dynamic_cast<buffered_reader*>(stream_.get());
-  writer_ = dynamic_cast<buffered_writer*>(stream_.get());
-  if (auto* pair = dynamic_cast<buffered_rw_pair*>(stream_.get())) {
-    reader_ = &pair->reader();
-    writer_ = &pair->writer();
-  }
+  if (!stream_) return;
+  auto paths = stream_->fast_paths();
+  reader_ = paths.reader;
+  writer_ = paths.writer;
 }
 
 file& file::operator=(file&& other) noexcept {

@@ -1,8 +1,6 @@
 // The raw layer: IOBase defaults, RawIOBase's read/readall/readline, SocketIO's checks.
 #include "pysock/io/raw.hpp"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -154,21 +152,6 @@ bool is_would_block(const os_error& e) noexcept {
 
 bool is_would_block(const std::error_code& ec) noexcept {
   return ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block;
-}
-
-// TCP delivers in segments of up to 64 KiB (loopback's), and a larger recv holds the socket
-// while the sender's next segments wait to be acknowledged: over loopback, reads of 128 or
-// 256 KiB made the line readers 10-30% slower than 64 KiB ones. An AF_UNIX stream has no
-// acknowledgements; there a 256 KiB read frees the sender's whole buffer at once (text mode read
-// long lines 25% faster than with 128 KiB). Measured with the W1 benchmark, interleaved repeats.
-std::size_t socket_read_ahead_limit(int fd) noexcept {
-  int domain = 0;
-  socklen_t length = sizeof domain;
-  if (fd >= 0 && ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
-      (domain == AF_INET || domain == AF_INET6)) {
-    return 64 * 1024;
-  }
-  return default_read_ahead_limit;
 }
 
 void raise_timed_out_object() {

@@ -8,12 +8,8 @@ namespace pysock::io {
 
 streambuf::streambuf(file& f)
     : file_(f),
-      reader_(f.closed() ? nullptr : dynamic_cast<lending_reader*>(&f.stream())),
-      partial_writes_(!f.closed() && dynamic_cast<raw_io*>(&f.stream()) != nullptr) {
-  if (!reader_ && !f.closed()) {
-    if (auto* pair = dynamic_cast<buffered_rw_pair*>(&f.stream())) reader_ = &pair->reader();
-  }
-}
+      reader_(f.closed() ? nullptr : f.stream().fast_paths().lender),
+      partial_writes_(!f.closed() && f.stream().fast_paths().raw != nullptr) {}
 
 streambuf::~streambuf() {
   if (reader_) reader_->reclaim();

@@ -8,26 +8,14 @@
 #include <exception>
 #include <utility>
 
+#include "io/codec/utf8.hpp"
+
 namespace pysock::io {
 
 namespace {
 
-bool is_lead_byte(char c) noexcept {
-  return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-}
-
-std::size_t count_code_points(std::string_view text) noexcept {
-  return std::size_t(std::count_if(text.begin(), text.end(), is_lead_byte));
-}
-
-// The byte offset just after the first `n` code points of `text` (all of it if shorter).
-std::size_t skip_code_points(std::string_view text, std::size_t n) noexcept {
-  std::size_t i = 0;
-  for (std::size_t seen = 0; i < text.size(); ++i) {
-    if (is_lead_byte(text[i]) && seen++ == n) break;
-  }
-  return i;
-}
+using detail::count_code_points;
+using detail::skip_code_points;
 
 constexpr unsigned seen_lf = 1, seen_cr = 2, seen_crlf = 4;
 
@@ -145,16 +133,10 @@ text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string en
   read_nl_ = newline.value_or("");
   write_translate_ = !newline || !newline->empty();
   if (!read_universal_ && read_nl_ != "\n") write_nl_ = read_nl_;
-  has_read1_ = dynamic_cast<raw_io*>(buffer_.get()) == nullptr;
-  chunk_source_ = dynamic_cast<buffered_reader*>(buffer_.get());
-  closed_raw_ = dynamic_cast<raw_io*>(buffer_.get());
-  if (auto* buffered = dynamic_cast<buffered_base*>(buffer_.get())) {
-    closed_raw_ = buffered->raw().get();
-  }
-  if (auto* pair = dynamic_cast<buffered_rw_pair*>(buffer_.get())) {
-    chunk_source_ = &pair->reader();
-    closed_raw_ = pair->writer().raw().get();  // the pair's `closed` is its writer's
-  }
+  auto below = buffer_->fast_paths();
+  has_read1_ = below.raw == nullptr;
+  chunk_source_ = below.reader;
+  closed_raw_ = below.closed_raw;
   if (read_translate_ || (!read_universal_ && read_nl_.size() == 1)) {
     line_end_ = read_translate_ ? '\n' : read_nl_[0];
   }

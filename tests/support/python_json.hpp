@@ -124,8 +124,6 @@ inline python_error python_error_of(std::exception_ptr error) {
     return named("UnicodeEncodeError", e, true);
   } catch (const pysock::value_error& e) {
     return named("ValueError", e);
-  } catch (const std::invalid_argument& e) {  // the codecs' TypeError
-    return named("TypeError", e);
   } catch (const pysock::lookup_error& e) {
     return named("LookupError", e);
   } catch (const pysock::io::attribute_error& e) {

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pysock/io/detail/lending.hpp"
 #include "pysock/io/raw.hpp"
 
 namespace pysock::io {
@@ -48,6 +49,7 @@ class buffered_base : public io_base {
   std::string mode() const override { return raw_->mode(); }
   // The raw object underneath (Python's .raw).
   const std::shared_ptr<raw_io>& raw() const noexcept { return raw_; }
+  io_fast_paths fast_paths() noexcept override { return {.closed_raw = raw_.get()}; }
 
  protected:
   buffered_base(std::shared_ptr<raw_io> raw, std::size_t buffer_size);
@@ -113,6 +115,9 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // Beyond Python: the bytes of memory the buffer holds now (it grows for long lines and shrinks
   // back), for tests and monitoring.
   std::size_t capacity() const noexcept { return capacity_; }
+  io_fast_paths fast_paths() noexcept override {
+    return {.closed_raw = raw_.get(), .reader = this, .lender = this};
+  }
 
  protected:
   std::string_view class_name() const override { return "BufferedReader"; }
@@ -203,6 +208,9 @@ class buffered_writer final : public buffered_base {
   bool writable() const override { return raw_->writable(); }
   // Number of bytes waiting in the buffer.
   std::size_t pending() const noexcept { return pending_; }
+  io_fast_paths fast_paths() noexcept override {
+    return {.closed_raw = raw_.get(), .writer = this};
+  }
 
  protected:
   std::string_view class_name() const override { return "BufferedWriter"; }
@@ -249,6 +257,13 @@ class buffered_rw_pair final : public io_base {
 
   buffered_reader& reader() noexcept { return reader_; }
   buffered_writer& writer() noexcept { return writer_; }
+  // The pair's `closed` is its writer's.
+  io_fast_paths fast_paths() noexcept override {
+    return {.closed_raw = writer_.raw().get(),
+            .reader = &reader_,
+            .writer = &writer_,
+            .lender = &reader_};
+  }
 
  protected:
   std::string_view class_name() const override { return "BufferedRWPair"; }

@@ -10,7 +10,7 @@
 //
 // Error handlers are Python's: "strict", "ignore", "replace", "backslashreplace",
 // "surrogateescape", "surrogatepass", "xmlcharrefreplace" and "namereplace". The last two only
-// encode: decoding with them throws std::invalid_argument (Python's TypeError) "don't know how to
+// encode: decoding with them throws type_error (Python's TypeError) "don't know how to
 // handle UnicodeDecodeError in error callback"; and pysock, having no Unicode name database,
 // throws lookup_error when namereplace would be needed. As in CPython, the handler name is looked
 // up at the first error, not at construction, so an unknown name fails only when an error occurs:

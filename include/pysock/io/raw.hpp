@@ -16,14 +16,31 @@
 #include <vector>
 
 #include "pysock/error.hpp"
-#include "pysock/socket.hpp"
 
 namespace pysock {
 
-// The io-reference handle of a socket-like object (what socket::io_ref() returns): the
-// I/O operations of SocketIO plus release(), Python's _decref_socketios, called exactly once
-// when the file closes. recv_into/send throw timeout_error on a socket timeout and an os_error
-// with EAGAIN/EWOULDBLOCK when a non-blocking call would block.
+// The socket_like contract: what the io stack (socket_io, hence makefile()) asks of a socket.
+// It names no concrete socket, so pysock::socket, a TLS socket and a user's test double plug in
+// alike. Blocking behaviour is the socket's own (its timeout): a call that times out throws
+// timeout_error, and a non-blocking call that would block throws an os_error whose errno is
+// EAGAIN/EWOULDBLOCK.
+//
+// Required:
+//   recv_into(span<byte>) -> size_t   one receive (0 at EOF)
+//   send(span<const byte>) -> size_t  one send (may be partial)
+//   gettimeout()                      the timeout (any type; read, never interpreted)
+//   fileno() -> int                   the fd, -1 once closed
+//   io_ref() -> socket_io_handle      the io-reference hook (below)
+// Optional, each detected on its own (a type without it gets the stated default):
+//   read_ahead_limit() -> size_t or optional<size_t>
+//       the most one read-ahead of a buffered reader should ask this socket for (buffered.hpp,
+//       "Read-ahead reserve"); absent or nullopt: io::default_read_ahead_limit.
+//   on the handle, recv_into(span<byte>, error_code&) and send(span<const byte>, error_code&)
+//       (nonthrowing_socket_io_handle): used instead of the throwing forms; absent: those.
+
+// The io-reference handle (what socket::io_ref() returns): the I/O operations of SocketIO plus
+// release(), Python's _decref_socketios, called exactly once when the file closes. socket_io
+// holds the handle, not the socket, so a file outlives the socket object that made it.
 template <class H>
 concept socket_io_handle = std::movable<H> &&
     requires(H& h, std::span<std::byte> in, std::span<const std::byte> out) {
@@ -34,9 +51,9 @@ concept socket_io_handle = std::movable<H> &&
   h.release();
 };
 
-// A handle that also has the non-throwing forms (Asio's convention, see socket.hpp). Optional:
-// socket_io uses them when present, so "would block" costs no exception; a handle with only the
-// throwing forms keeps working.
+// The handle's optional non-throwing forms (Asio's convention, see socket.hpp): socket_io uses
+// them when present, so "would block" costs no exception; a handle with only the throwing forms
+// keeps working.
 template <class H>
 concept nonthrowing_socket_io_handle = socket_io_handle<H> &&
     requires(H& h, std::span<std::byte> in, std::span<const std::byte> out, std::error_code& ec) {
@@ -44,9 +61,7 @@ concept nonthrowing_socket_io_handle = socket_io_handle<H> &&
   { h.send(out, ec) } -> std::convertible_to<std::size_t>;
 };
 
-// Anything makefile() can wrap (the urllib3 backport's contract): recv_into, send, gettimeout,
-// fileno and io_ref(), the io-reference hook returning a socket_io_handle. A TLS socket plugs in
-// by providing these; nothing in the io stack changes.
+// Anything makefile() can wrap (the urllib3 backport's contract, see above).
 template <class S>
 concept socket_like = requires(S& s, std::span<std::byte> in, std::span<const std::byte> out) {
   s.recv_into(in);
@@ -56,13 +71,19 @@ concept socket_like = requires(S& s, std::span<std::byte> in, std::span<const st
   { s.io_ref() } -> socket_io_handle;
 };
 
+// The optional read_ahead_limit() member of a socket_like type.
+template <class S>
+concept provides_read_ahead_limit = requires(const S& s) {
+  { s.read_ahead_limit() } -> std::convertible_to<std::optional<std::size_t>>;
+};
+
 }  // namespace pysock
 
 namespace pysock::io {
 
 // io.DEFAULT_BUFFER_SIZE.
 inline constexpr std::size_t default_buffer_size = 8192;
-// Beyond Python: raw_io::read_ahead_limit() unless a stream knows better (TCP does).
+// Beyond Python: raw_io::read_ahead_limit() unless a stream knows better (see socket_like).
 inline constexpr std::size_t default_read_ahead_limit = 256 * 1024;
 
 // Python's AttributeError, raised where the Python object of that mode has no such attribute
@@ -72,40 +93,6 @@ class attribute_error : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-// Python's TypeError, for the few argument errors Python reports by type (e.g. readinto on a
-// text file).
-class type_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
-// Something that borrows a reader's buffered data in place (io::streambuf's get area). The
-// reader calls give_back() before it does anything itself, and the borrower then reports what it
-// consumed and forgets the window, so both views of the stream stay in step without a second
-// buffer.
-class buffer_borrower {
- public:
-  virtual void give_back() noexcept = 0;
-
- protected:
-  ~buffer_borrower() = default;
-};
-
-// A reader whose buffered data can be lent out: buffered_reader and text_io_wrapper.
-class lending_reader {
- public:
-  // The data buffered now (one read of the layer below when there is none; empty at EOF),
-  // lent to `borrower` until the reader's next operation.
-  virtual std::string_view lend(buffer_borrower& borrower) = 0;
-  // Marks `n` bytes of the lent window consumed (called from give_back()).
-  virtual void consume(std::size_t n) noexcept = 0;
-  // Ends a loan early (the borrower is going away).
-  virtual void reclaim() noexcept = 0;
-
- protected:
-  ~lending_reader() = default;
-};
-
 namespace detail {
 // ValueError "I/O operation on closed file.", what every layer raises once closed.
 [[noreturn]] void raise_closed_file();
@@ -113,6 +100,27 @@ namespace detail {
 
 // Python's newlines attribute: empty is None, one entry a str, more a tuple.
 using newlines_seen = std::vector<std::string>;
+
+class raw_io;
+class buffered_reader;
+class buffered_writer;
+class lending_reader;
+
+// What the layers above an object may use directly instead of a virtual call per operation.
+// io::file, io::streambuf and text_io_wrapper ask for it once (io_base::fast_paths()), when they
+// are put on top of the object; each layer fills in what it is or holds in its override, so a new
+// layer is added in one place (and no RTTI is needed to find it).
+struct io_fast_paths {
+  // The raw object whose closed() answers this object's `closed` (a load, not a call per layer).
+  const raw_io* closed_raw = nullptr;
+  // This object, when it is a raw stream (which has no read1).
+  raw_io* raw = nullptr;
+  // The binary buffered reader serving this object's reads, and the writer taking its writes.
+  buffered_reader* reader = nullptr;
+  buffered_writer* writer = nullptr;
+  // What io::streambuf borrows the read buffer from (detail/lending.hpp).
+  lending_reader* lender = nullptr;
+};
 
 // IOBase: the interface every layer implements, with Python's defaults. Methods a layer does not
 // have raise what CPython's C io module raises for them (unsupported_operation, attribute_error).
@@ -160,6 +168,8 @@ class io_base {
   virtual std::string errors() const;
   virtual newlines_seen newlines() const;
   virtual bool line_buffering() const;
+  // Beyond Python: see io_fast_paths (none by default, e.g. for a user's own io_base).
+  virtual io_fast_paths fast_paths() noexcept { return {}; }
 
  protected:
   io_base() = default;
@@ -194,6 +204,7 @@ class raw_io : public io_base {
   // Beyond Python: the most one read-ahead of a buffered reader should ask this stream for (see
   // buffered.hpp, "Read-ahead reserve").
   virtual std::size_t read_ahead_limit() const noexcept { return default_read_ahead_limit; }
+  io_fast_paths fast_paths() noexcept final { return {.closed_raw = this, .raw = this}; }
 
  protected:
   std::string_view class_name() const override { return "RawIOBase"; }
@@ -210,8 +221,6 @@ std::string socket_io_mode(std::string_view mode);
 // The errno of an os_error is EAGAIN/EWOULDBLOCK (a non-blocking call that would block).
 bool is_would_block(const os_error& e) noexcept;
 bool is_would_block(const std::error_code& ec) noexcept;
-// socket_io's read_ahead_limit for the socket `fd`: 64 KiB for TCP, the default otherwise.
-std::size_t socket_read_ahead_limit(int fd) noexcept;
 [[noreturn]] void raise_timed_out_object();
 // BlockingIOError "write could not complete without blocking" after `written` bytes were taken.
 [[noreturn]] void raise_write_would_block(std::size_t written);
@@ -234,7 +243,7 @@ class socket_io final : public raw_io {
         mode_(checked_mode(mode)),
         reading_(mode_.find('r') != mode_.npos),
         writing_(mode_.find('w') != mode_.npos),
-        read_ahead_limit_(detail::socket_read_ahead_limit(ref_->fileno())) {}
+        read_ahead_limit_(read_ahead_limit_of(sock)) {}
   ~socket_io() override { release(); }
 
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override {
@@ -304,6 +313,13 @@ class socket_io final : public raw_io {
         if (detail::is_would_block(e)) return std::nullopt;
         throw;
       }
+    }
+  }
+  static std::size_t read_ahead_limit_of(const S& sock) {
+    if constexpr (provides_read_ahead_limit<S>) {
+      return std::optional<std::size_t>(sock.read_ahead_limit()).value_or(default_read_ahead_limit);
+    } else {
+      return default_read_ahead_limit;
     }
   }
   void checked_open() const {

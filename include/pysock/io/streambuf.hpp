@@ -14,6 +14,7 @@
 
 #include <streambuf>
 
+#include "pysock/io/detail/lending.hpp"
 #include "pysock/io/file.hpp"
 
 namespace pysock::io {

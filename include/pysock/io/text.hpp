@@ -15,6 +15,7 @@
 
 #include "pysock/io/buffered.hpp"
 #include "pysock/io/codec.hpp"
+#include "pysock/io/detail/lending.hpp"
 #include "pysock/io/raw.hpp"
 
 namespace pysock::io {
@@ -84,6 +85,9 @@ class text_io_wrapper final : public io_base, public lending_reader {
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override;
 
   io_base& buffer() const noexcept { return *buffer_; }
+  io_fast_paths fast_paths() noexcept override {
+    return {.closed_raw = closed_raw_, .lender = this};
+  }
   // io::streambuf's access to the decoded text (see lending_reader).
   std::string_view lend(buffer_borrower& borrower) override;
   void consume(std::size_t n) noexcept override { decoded_pos_ += n; }

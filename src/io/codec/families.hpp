@@ -1,0 +1,33 @@
+// The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp) and
+// those converted with iconv (iconv.cpp). The registry picks the family by the codec's kind.
+// Internal.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "io/codec/registry.hpp"
+#include "pysock/io/codec.hpp"
+
+namespace pysock::io::detail {
+
+// utf-8, utf-8-sig, ascii and latin-1: written by hand because a line reader decodes every line
+// with them.
+constexpr bool is_hand_written(codec_kind kind) {
+  return kind == codec_kind::utf8 || kind == codec_kind::utf8_sig || kind == codec_kind::ascii ||
+         kind == codec_kind::latin1;
+}
+std::unique_ptr<incremental_decoder> make_hand_written_decoder(const codec_entry& codec,
+                                                               std::string_view errors);
+std::unique_ptr<incremental_encoder> make_hand_written_encoder(const codec_entry& codec,
+                                                               std::string_view errors);
+
+// Every other codec. `encoding` is the name asked for (for the error when iconv lacks it).
+std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec,
+                                                        std::string_view errors,
+                                                        std::string_view encoding);
+std::unique_ptr<incremental_encoder> make_iconv_encoder(const codec_entry& codec,
+                                                        std::string_view errors,
+                                                        std::string_view encoding);
+
+}  // namespace pysock::io::detail
