@@ -1,11 +1,17 @@
 // A minimal HTTP/1.1 GET client: create_connection + makefile("rb"), the way http.client reads
-// a response. The status line and headers come from readline(); the body by Content-Length or
-// chunked transfer coding, or until the server closes.
+// a response, over TLS for https:// URLs (create_default_context(), wrap_socket with the host as
+// server_hostname, ALPN http/1.1). The status line and headers come from readline(); the body by
+// Content-Length or chunked transfer coding, or until the server closes.
 //
-//   http_get HOST PORT PATH [--timeout SECONDS]
+//   http_get URL [--timeout SECONDS]        URL: http[s]://HOST[:PORT][/PATH]
 //
-// Prints the status line and headers on stderr and the body on stdout; exits 0 for a 2xx status.
+// The server's certificate is verified against the system's CAs; SSL_CERT_FILE names another CA
+// file (OpenSSL's default paths honour it). Prints the status line and headers (and for https
+// the TLS version, cipher and ALPN protocol) on stderr and the body on stdout; exits 0 for a 2xx
+// status.
+#include <pysock/makefile.hpp>
 #include <pysock/pysock.hpp>
+#include <pysock/ssl.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -98,21 +104,39 @@ void copy_body(pysock::io::file& in, const response_head& head, std::ostream& ou
   }
 }
 
-}  // namespace
+struct url {
+  bool https = false;
+  std::string host;  // without the brackets of an IPv6 literal
+  int port = 0;
+  std::string path;
+};
 
-int main(int argc, char** argv) try {
-  if (argc < 4) {
-    std::cerr << "usage: http_get HOST PORT PATH [--timeout SECONDS]\n";
-    return 2;
-  }
-  const std::string host = argv[1];
-  const int port = std::stoi(argv[2]);
-  const std::string path = argv[3];
-  const double timeout = argc >= 6 && std::string(argv[4]) == "--timeout" ? std::stod(argv[5]) : 10;
+// http[s]://HOST[:PORT][/PATH], HOST possibly [IPv6].
+url parse_url(const std::string& text) {
+  url u;
+  const auto scheme_end = text.find("://");
+  const std::string scheme = lowercase(text.substr(0, scheme_end));
+  if (scheme_end == std::string::npos || (scheme != "http" && scheme != "https"))
+    throw std::runtime_error("not an http:// or https:// URL: " + text);
+  u.https = scheme == "https";
+  const auto authority_start = scheme_end + 3;
+  const auto path_start = std::min(text.find('/', authority_start), text.size());
+  const std::string authority = text.substr(authority_start, path_start - authority_start);
+  u.path = path_start < text.size() ? text.substr(path_start) : "/";
+  const auto bracket = authority.rfind(']');
+  const auto colon = authority.rfind(':');
+  const bool has_port =
+      colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+  u.host = authority.substr(0, has_port ? colon : authority.size());
+  if (u.host.size() > 1 && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
+  u.port = has_port ? std::stoi(authority.substr(colon + 1)) : (u.https ? 443 : 80);
+  return u;
+}
 
-  pysock::socket sock =
-      pysock::create_connection(host, port, std::chrono::duration<double>(timeout));
-  sock.sendall("GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
+// The request and the response, over a pysock::socket or a pysock::ssl_socket alike.
+template <typename Socket>
+int get(Socket& sock, const url& u) {
+  sock.sendall("GET " + u.path + " HTTP/1.1\r\nHost: " + u.host + ":" + std::to_string(u.port) +
                "\r\nConnection: close\r\nUser-Agent: pysock-http_get\r\n\r\n");
   pysock::io::file in = sock.makefile("rb");
   const response_head head = read_head(in);
@@ -122,6 +146,28 @@ int main(int argc, char** argv) try {
   copy_body(in, head, std::cout);
   std::cout.flush();
   return head.status >= 200 && head.status < 300 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--timeout")) {
+    std::cerr << "usage: http_get URL [--timeout SECONDS]\n";
+    return 2;
+  }
+  const url u = parse_url(argv[1]);
+  const double timeout = argc == 4 ? std::stod(argv[3]) : 10;
+
+  pysock::socket sock =
+      pysock::create_connection(u.host, u.port, std::chrono::duration<double>(timeout));
+  if (!u.https) return get(sock, u);
+  pysock::ssl_context context = pysock::create_default_context();
+  context.set_alpn_protocols({"http/1.1"});
+  pysock::ssl_socket tls = context.wrap_socket(std::move(sock), {.server_hostname = u.host});
+  const auto cipher = tls.cipher();
+  std::cerr << "TLS: " << tls.version().value_or("?") << ", " << (cipher ? cipher->name : "?")
+            << ", ALPN " << tls.selected_alpn_protocol().value_or("none") << '\n';
+  return get(tls, u);
 } catch (const std::exception& e) {
   std::cerr << "http_get: " << e.what() << '\n';
   return EXIT_FAILURE;

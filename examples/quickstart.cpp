@@ -1,9 +1,17 @@
 // pysock quickstart: one process, loopback only, a few seconds. It walks through what pysock
-// gives a C++ program that Python programmers know from socket, io and weakref.finalize, prints
-// what it does, and exits non-zero if any check fails.
+// gives a C++ program that Python programmers know from socket, io, ssl and weakref.finalize,
+// prints what it does, and exits non-zero if any check fails.
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
+#include <pysock/makefile.hpp>
 #include <pysock/pysock.hpp>
+#include <pysock/ssl.hpp>
+
+#include <cstdio>
+#include <memory>
 
 #include <chrono>
 #include <cstdint>
@@ -143,10 +151,98 @@ void pass_a_pipe() {
         "the message came out of the pipe's read end");
 }
 
+// The certificate of step 6, made here with OpenSSL's library (no openssl program needed): a
+// self-signed P-256 certificate for localhost and 127.0.0.1, written as PEM to `dir`. The client
+// trusts it as its own CA. Returns the certificate and key paths.
+std::pair<fs::path, fs::path> make_certificate(const fs::path& dir) {
+  auto fail = [](const char* what) { throw std::runtime_error(std::string("OpenSSL: ") + what); };
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  if (!key || !cert) fail("cannot make a key");
+  X509_set_version(cert.get(), 2);  // v3
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"},
+                            std::pair{NID_subject_key_identifier, "hash"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    if (!ext || !X509_add_ext(cert.get(), ext, -1)) fail("cannot add an extension");
+    X509_EXTENSION_free(ext);
+  }
+  if (!X509_sign(cert.get(), key.get(), EVP_sha256())) fail("cannot sign");
+  const fs::path cert_path = dir / "quickstart-cert.pem", key_path = dir / "quickstart-key.pem";
+  std::unique_ptr<FILE, decltype(&std::fclose)> cert_file(std::fopen(cert_path.c_str(), "w"),
+                                                          std::fclose);
+  std::unique_ptr<FILE, decltype(&std::fclose)> key_file(std::fopen(key_path.c_str(), "w"),
+                                                         std::fclose);
+  if (!cert_file || !key_file || !PEM_write_X509(cert_file.get(), cert.get()) ||
+      !PEM_write_PrivateKey(key_file.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr))
+    fail("cannot write the PEM files");
+  return {cert_path, key_path};
+}
+
+// 6. TLS on loopback: the server wraps what it accepts, the client verifies the server's
+// certificate and name, and a text line goes each way through makefile over TLS.
+void tls_conversation(const fs::path& cert, const fs::path& key) {
+  step("6. TLS: wrap_socket on both ends, the server verified, makefile(\"rw\") over TLS");
+  pysock::ssl_context server_context(pysock::ssl_protocol::tls_server);
+  server_context.load_cert_chain(cert, key);
+  pysock::ssl_context client_context = pysock::create_default_context(
+      pysock::purpose::server_auth, cert);  // the self-signed certificate is its own CA
+  pysock::socket listener = pysock::create_server(pysock::inet_address{"127.0.0.1", 0});
+  listener.settimeout(5s);
+  std::string server_heard;
+  std::thread server([&] {
+    auto [plain, peer] = listener.accept();
+    pysock::ssl_socket tls = server_context.wrap_socket(std::move(plain), {.server_side = true});
+    pysock::io::file file = tls.makefile("rw", {.encoding = "utf-8"});
+    server_heard = file.readline();
+    file.write("TLS réponse\n");
+    file.flush();
+    try {  // the client below refuses this handshake: the server sees its alert
+      server_context.wrap_socket(listener.accept().first, {.server_side = true});
+    } catch (const pysock::ssl_error&) {
+    }
+  });
+  pysock::ssl_socket client =
+      client_context.wrap_socket(pysock::create_connection("127.0.0.1", port_of(listener), 5s),
+                                 {.server_hostname = "localhost"});
+  const auto cipher = client.cipher();
+  std::cout << "   negotiated: " << client.version().value_or("?") << ", "
+            << (cipher ? cipher->name : "?") << '\n';
+  const auto peer = client.getpeercert();
+  check(peer && !peer->empty() && !peer->subject.empty() &&
+            peer->subject.front().front().second == "localhost",
+        "the client verified the server's certificate for 'localhost' (getpeercert)");
+  pysock::io::file file = client.makefile("rw", {.encoding = "utf-8"});
+  file.write("TLS grüße\n");
+  file.flush();
+  const std::string reply = file.readline();
+  check(server_heard == "TLS grüße\n", "the server read the client's line");
+  check(reply == "TLS réponse\n", "the client read the server's line");
+  try {  // the same server, another name: verification must refuse it
+    pysock::create_default_context(pysock::purpose::server_auth, cert)
+        .wrap_socket(pysock::create_connection("127.0.0.1", port_of(listener), 5s),
+                     {.server_hostname = "example.com"});
+    check(false, "a wrong name was refused");
+  } catch (const pysock::ssl_cert_verification_error& e) {
+    check(true, std::string("a wrong name was refused: ") + e.what());
+  }
+  server.join();
+}
+
 }  // namespace
 
 int main() try {
-  // 6. finalize: the temporary file goes away at exit, whatever path main takes out.
+  // 7. finalize: the temporary files go away at exit, whatever path main takes out.
   const fs::path scratch =
       fs::temp_directory_path() / ("pysock-quickstart-" + std::to_string(::getpid()) + ".bin");
   auto scratch_owner = pysock::make_finalizable<fs::path>(scratch);
@@ -154,7 +250,7 @@ int main() try {
       scratch_owner,
       [](const fs::path& p) {
         fs::remove(p);
-        std::cout << "\n6. finalize at exit removed " << p.filename() << '\n';
+        std::cout << "\n7. finalize at exit removed " << p.filename() << '\n';
       },
       scratch);
 
@@ -162,6 +258,13 @@ int main() try {
   text_conversation(server);
   send_a_file(server, scratch);
   pass_a_pipe();
+  const fs::path tls_dir = scratch.string() + ".tls";
+  auto tls_dir_owner = pysock::make_finalizable<fs::path>(tls_dir);
+  pysock::finalize(
+      tls_dir_owner, [](const fs::path& p) { fs::remove_all(p); }, tls_dir);
+  fs::create_directory(tls_dir);
+  const auto [cert, key] = make_certificate(tls_dir);
+  tls_conversation(cert, key);
 
   std::cout << (failures == 0 ? "\nquickstart: all checks passed\n" : "\nquickstart: FAILED\n");
   std::exit(failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE);  // the finalizer still runs

@@ -10,6 +10,8 @@ if(PYSOCK_SSL)
   find_package(Python3 COMPONENTS Interpreter)
   if(Python3_FOUND)
     add_test(NAME ssl.error_table_is_generated
-      COMMAND sh -c "'${Python3_EXECUTABLE}' '${PROJECT_SOURCE_DIR}/scripts/gen_ssl_error_table.py' | diff - '${PROJECT_SOURCE_DIR}/src/ssl/error_table.inc'")
+      COMMAND "${Python3_EXECUTABLE}" "${PROJECT_SOURCE_DIR}/scripts/gen_ssl_error_table.py"
+              /usr/include/openssl "${PROJECT_SOURCE_DIR}/src/ssl/error_table.inc")
+    set_tests_properties(ssl.error_table_is_generated PROPERTIES SKIP_RETURN_CODE 77)
   endif()
 endif()

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "pysock/pysock.hpp"
+#include "pysock/ssl.hpp"
 #include "support/helpers.hpp"
+#include "support/tls_certificates.hpp"
 
 namespace {
 
@@ -31,8 +33,9 @@ const std::string examples_dir;
 // A running echo_server (or selector_echo_server) example and the port it listens on.
 class echo_server_process {
  public:
-  explicit echo_server_process(const std::string& program = "echo_server")
-      : process_({examples_dir + "/" + program, "0"}) {
+  explicit echo_server_process(const std::string& program = "echo_server",
+                               const std::vector<std::string>& more_arguments = {})
+      : process_(arguments(program, more_arguments)) {
     const auto line = process_.read_line(30s);
     static const std::regex listening(R"(listening on \('127\.0\.0\.1', (\d+)\))");
     std::smatch match;
@@ -51,6 +54,13 @@ class echo_server_process {
   }
 
  private:
+  static std::vector<std::string> arguments(const std::string& program,
+                                            const std::vector<std::string>& more) {
+    std::vector<std::string> argv{examples_dir + "/" + program, "0"};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return argv;
+  }
+
   child_process process_;
   int port_ = 0;
 };
@@ -293,40 +303,118 @@ TEST_F(Example, EchoServerUnder200ClientsThroughMakefile) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
-// http_get against CPython's http.server: Content-Length and chunked bodies, and a 404.
-TEST_F(Example, HttpGetAgainstPythonHttpServer) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("pysock-http-" + std::to_string(::getpid()));
-  std::filesystem::create_directory(dir);
-  std::mt19937 rng(5);
-  const std::string content = random_bytes(300000, rng);
-  std::ofstream(dir / "blob.bin", std::ios::binary) << content;
-  child_process server({"/bin/sh", "-c",
-                        "exec env " + pysock_test::python_command() + " -u " + PYSOCK_SOURCE_DIR +
-                            "/tests/examples/http_server.py " + dir.string()});
-  const auto line = server.read_line(30s);
-  ASSERT_TRUE(line && line->rfind("port ", 0) == 0) << line.value_or("<no output>");
-  const std::string port = line->substr(5);
-  auto get = [&](const std::string& path) {
+// http_get against CPython's http.server: Content-Length and chunked bodies, and a 404; over
+// TLS too, with the test CA in SSL_CERT_FILE, and a certificate for another name.
+class HttpGet : public Example {
+ protected:
+  void SetUp() override { std::filesystem::create_directory(dir); }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  // A server for `dir`; `tls`: certificate and key files. Returns its port.
+  std::string serve(const std::string& tls = "") {
+    servers.push_back(std::make_unique<child_process>(std::vector<std::string>{
+        "/bin/sh", "-c",
+        "exec env " + pysock_test::python_command() + " -u " + PYSOCK_SOURCE_DIR +
+            "/tests/examples/http_server.py " + dir.string() + " " + tls}));
+    const auto line = servers.back()->read_line(30s);
+    EXPECT_TRUE(line && line->rfind("port ", 0) == 0) << line.value_or("<no output>");
+    return line ? line->substr(5) : "0";
+  }
+
+  std::pair<pysock_test::child_result, std::string> get(const std::string& url,
+                                                        const std::string& env = "") {
     const std::string body = (dir / "body.out").string();
-    const auto result = pysock_test::run_command(examples_dir + "/http_get 127.0.0.1 " + port +
-                                                 " " + path + " > " + body);
+    const auto result =
+        pysock_test::run_command(env + " " + examples_dir + "/http_get " + url + " > " + body);
     std::ifstream in(body, std::ios::binary);
     return std::pair(result, std::string(std::istreambuf_iterator<char>(in), {}));
-  };
-  const auto [plain, plain_body] = get("/blob.bin");
-  EXPECT_EQ(plain.exit_code, 0) << plain.output;
-  EXPECT_NE(plain.output.find("HTTP/1.1 200 OK"), std::string::npos) << plain.output;
-  EXPECT_NE(plain.output.find("content-length: 300000"), std::string::npos) << plain.output;
-  EXPECT_TRUE(plain_body == content) << "Content-Length body differs";
-  const auto [chunked, chunked_body] = get("/chunked/blob.bin");
-  EXPECT_EQ(chunked.exit_code, 0) << chunked.output;
-  EXPECT_NE(chunked.output.find("transfer-encoding: chunked"), std::string::npos);
-  EXPECT_TRUE(chunked_body == content) << "chunked body differs";
-  const auto [missing, missing_body] = get("/nothing-here");
+  }
+
+  void expect_blob_both_ways(const std::string& base, const std::string& env = "") {
+    const auto [plain, plain_body] = get(base + "/blob.bin", env);
+    EXPECT_EQ(plain.exit_code, 0) << plain.output;
+    EXPECT_NE(plain.output.find("HTTP/1.1 200 OK"), std::string::npos) << plain.output;
+    EXPECT_NE(plain.output.find("content-length: 300000"), std::string::npos) << plain.output;
+    EXPECT_TRUE(plain_body == content) << "Content-Length body differs";
+    const auto [chunked, chunked_body] = get(base + "/chunked/blob.bin", env);
+    EXPECT_EQ(chunked.exit_code, 0) << chunked.output;
+    EXPECT_NE(chunked.output.find("transfer-encoding: chunked"), std::string::npos);
+    EXPECT_TRUE(chunked_body == content) << "chunked body differs";
+  }
+
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("pysock-http-" + std::to_string(::getpid()));
+  const std::string content = [] {
+    std::mt19937 rng(5);
+    return random_bytes(300000, rng);
+  }();
+  std::vector<std::unique_ptr<child_process>> servers;
+};
+
+TEST_F(HttpGet, AgainstPythonHttpServer) {
+  std::ofstream(dir / "blob.bin", std::ios::binary) << content;
+  const std::string port = serve();
+  expect_blob_both_ways("http://127.0.0.1:" + port);
+  const auto [missing, missing_body] = get("http://127.0.0.1:" + port + "/nothing-here");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.output.find(" 404 "), std::string::npos) << missing.output;
-  std::filesystem::remove_all(dir);
+}
+
+TEST_F(HttpGet, HttpsAgainstPythonHttpServer) {
+  std::ofstream(dir / "blob.bin", std::ios::binary) << content;
+  const std::string ca = "SSL_CERT_FILE=" + pysock_test::tls_file("ca.pem");
+  const std::string port =
+      serve(pysock_test::tls_file("server.pem") + " " + pysock_test::tls_file("server.key"));
+  expect_blob_both_ways("https://127.0.0.1:" + port, ca);
+  const auto [info, body] = get("https://127.0.0.1:" + port + "/blob.bin", ca);
+  EXPECT_NE(info.output.find("TLS: TLSv1.3, TLS_"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("ALPN http/1.1"), std::string::npos) << info.output;
+  // Without the CA the system store does not know the server.
+  const auto [unknown, unknown_body] = get("https://127.0.0.1:" + port + "/blob.bin");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.output,
+            "http_get: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get "
+            "local issuer certificate\n");
+  const std::string other =
+      serve(pysock_test::tls_file("wildcard.pem") + " " + pysock_test::tls_file("wildcard.key"));
+  const auto [wrong, wrong_body] = get("https://127.0.0.1:" + other + "/blob.bin", ca);
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_EQ(wrong.output,
+            "http_get: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address "
+            "mismatch, certificate is not valid for '127.0.0.1'.\n");
+}
+
+// The TLS echo server: two verified clients at once, each piece echoed back intact, then a
+// clean stop.
+TEST_F(Example, TlsEchoServerEchoesOverTls) {
+  echo_server_process server("tls_echo_server", {pysock_test::tls_file("server.pem"),
+                                                 pysock_test::tls_file("server.key")});
+  pysock::ssl_context context =
+      pysock::create_default_context(pysock::purpose::server_auth, pysock_test::tls_file("ca.pem"));
+  std::vector<pysock::ssl_socket> clients;
+  for (int i = 0; i < 2; ++i)
+    clients.push_back(
+        context.wrap_socket(pysock::create_connection("127.0.0.1", server.port(), 10s),
+                            {.server_hostname = "localhost"}));
+  std::mt19937 rng(7);
+  for (int round = 0; round < 8; ++round) {
+    for (auto& client : clients) {
+      const std::string piece = random_bytes(16 * 1024, rng);
+      client.sendall(piece);
+      std::string echoed;
+      while (echoed.size() < piece.size()) {
+        const std::string more = client.recv(65536);
+        ASSERT_FALSE(more.empty()) << "the server closed early";
+        echoed += more;
+      }
+      EXPECT_TRUE(echoed == piece) << "round " << round << ": the echo differs";
+    }
+  }
+  EXPECT_EQ(clients.front().version(), "TLSv1.3");
+  clients.clear();
+  const auto result = server.stop();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("tls_echo_server: stopped"), std::string::npos) << result.output;
 }
 
 TEST_F(Example, TlsLikeSocketThroughMakefile) {

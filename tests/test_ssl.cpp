@@ -8,17 +8,20 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "pysock/io/file.hpp"
 #include "pysock/makefile.hpp"
 #include "pysock/net.hpp"
+#include "pysock/selectors.hpp"
 #include "support/helpers.hpp"
 #include "support/tls_certificates.hpp"
 
@@ -215,6 +218,79 @@ TEST(SslContext, CipherAndAlpnErrors) {
   ctx.set_ciphers("ECDHE+AESGCM");
 }
 
+// The first word of each line of a key log file.
+std::vector<std::string> keylog_labels(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);)
+    labels.push_back(line.substr(0, line.find(' ')));
+  return labels;
+}
+
+// A fresh directory for a test's files, removed at the end.
+struct scratch_dir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("pysock-test-ssl-" + std::to_string(::getpid()));
+  scratch_dir() { std::filesystem::create_directories(path); }
+  ~scratch_dir() { std::filesystem::remove_all(path); }
+};
+
+TEST(SslContext, KeylogFilenameAppendsTheSecretsOfEachHandshake) {
+  scratch_dir dir;
+  const auto log = dir.path / "keys.log";
+  auto client_ctx = client_context();
+  EXPECT_FALSE(client_ctx.keylog_filename());
+  client_ctx.keylog_filename(log);
+  EXPECT_EQ(client_ctx.keylog_filename(), log);
+  EXPECT_EQ(keylog_labels(log), std::vector<std::string>{"#"});  // the comment line only
+  connected(server_context(), client_ctx);
+  const std::vector<std::string> tls13{"#",
+                                       "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                                       "EXPORTER_SECRET",
+                                       "SERVER_TRAFFIC_SECRET_0",
+                                       "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                                       "CLIENT_TRAFFIC_SECRET_0"};
+  auto labels = keylog_labels(log);
+  EXPECT_EQ(std::multiset<std::string>(labels.begin(), labels.end()),
+            std::multiset<std::string>(tls13.begin(), tls13.end()));
+  auto again = client_context();
+  again.keylog_filename(log);  // appends, no second comment line
+  connected(server_context(), again);
+  EXPECT_EQ(keylog_labels(log).size(), 2 * tls13.size() - 1);
+  again.keylog_filename(std::nullopt);
+  EXPECT_FALSE(again.keylog_filename());
+  connected(server_context(), again);
+  EXPECT_EQ(keylog_labels(log).size(), 2 * tls13.size() - 1);
+}
+
+TEST(SslContext, KeylogFilenameErrors) {
+  scratch_dir dir;
+  auto ctx = client_context();
+  ctx.keylog_filename(dir.path / "keys.log");
+  const auto missing = dir.path / "missing" / "keys.log";
+  auto e = raised<file_not_found_error>([&] { ctx.keylog_filename(missing); });
+  EXPECT_EQ(e.errno_value(), ENOENT);
+  EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos);
+  EXPECT_FALSE(ctx.keylog_filename());  // the previous file is closed first, as in Python
+  EXPECT_THROW(ctx.keylog_filename(dir.path), is_a_directory_error);
+}
+
+TEST(SslContext, CreateDefaultContextReadsSslKeylogFile) {
+  scratch_dir dir;
+  const auto log = dir.path / "env.log";
+  ASSERT_EQ(::setenv("SSLKEYLOGFILE", log.c_str(), 1), 0);
+  EXPECT_EQ(client_context().keylog_filename(), log);
+  EXPECT_EQ(create_default_context(purpose::client_auth).keylog_filename(), log);
+  EXPECT_EQ(keylog_labels(log), std::vector<std::string>{"#"});
+  ::setenv("SSLKEYLOGFILE", "", 1);
+  EXPECT_FALSE(client_context().keylog_filename());
+  ::setenv("SSLKEYLOGFILE", (dir.path / "missing" / "x").c_str(), 1);
+  EXPECT_THROW(client_context(), file_not_found_error);
+  ::unsetenv("SSLKEYLOGFILE");
+  EXPECT_FALSE(client_context().keylog_filename());
+  EXPECT_FALSE(ssl_context(ssl_protocol::tls_client).keylog_filename());
+}
+
 // ---- wrap_socket, handshake, peer information -----------------------------------------------
 
 TEST(SslSocket, WrapArgumentErrorsLeaveTheSocketWithTheCaller) {
@@ -352,6 +428,25 @@ TEST(SslSocket, ConnectRefused) {
   auto s2 = ctx.wrap_socket(socket(), {.server_hostname = "localhost"});
   EXPECT_THROW(s2.connect(inet_address{"127.0.0.1", static_cast<std::uint16_t>(port)}),
                connection_refused_error);
+}
+
+TEST(SslSocket, BytesQueuedOnAnUnconnectedSocketAreRefused) {
+  auto pair = pysock_test::tcp_pair();
+  pair.first.sendall("early bytes");
+  ::linger hard{1, 0};
+  ::setsockopt(pair.first.fileno(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  pair.first.close();  // RST: the other end is no longer connected, yet holds the bytes
+  pollfd reset{pair.second.fileno(), POLLRDHUP, 0};
+  ASSERT_EQ(::poll(&reset, 1, 10000), 1);
+  auto e = raised<ssl_error>(
+      [&] { server_context().wrap_socket(std::move(pair.second), {.server_side = true}); });
+  EXPECT_STREQ(e.what(), "Closed before TLS handshake with data in recv buffer.");
+  EXPECT_EQ(e.errno_value(), ENOTCONN);
+  EXPECT_EQ(e.reason(), "Closed before TLS handshake with data in recv buffer.");
+  EXPECT_FALSE(e.library());
+  // A socket that was never connected has nothing queued: wrapping it succeeds.
+  auto fresh = client_context().wrap_socket(socket(), {.server_hostname = "localhost"});
+  EXPECT_FALSE(fresh.version());
 }
 
 // ---- certificate verification ---------------------------------------------------------------
@@ -534,6 +629,25 @@ TEST(SslNegotiation, ClientCertificates) {
                "[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure");
 }
 
+TEST(SslNegotiation, ClientCertificateForServersOnlyIsUnsuitable) {
+  auto server_ctx = server_context();
+  server_ctx.verify_mode(verify_mode::cert_required);
+  server_ctx.load_verify_locations(tls_file("ca.pem"));
+  auto client_ctx = client_context();
+  client_ctx.load_cert_chain(tls_file("server.pem"), tls_file("server.key"));  // EKU serverAuth
+  auto r = handshake(server_ctx, client_ctx);
+  auto e = error_of<ssl_cert_verification_error>(r.server_error);
+  EXPECT_STREQ(e.what(),
+               "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unsuitable "
+               "certificate purpose");
+  EXPECT_EQ(e.verify_code(), 26);
+  EXPECT_EQ(e.verify_message(), "unsuitable certificate purpose");
+  ASSERT_FALSE(r.client_error);  // TLS 1.3: the client learns it from its first read
+  auto late = raised<ssl_error>([&] { r.client->recv(10); });
+  EXPECT_STREQ(late.what(),
+               "[SSL: SSLV3_ALERT_UNSUPPORTED_CERTIFICATE] sslv3 alert unsupported certificate");
+}
+
 // ---- records, pending, data OpenSSL holds ----------------------------------------------------
 
 TEST(SslRecords, OneRecordPerRecvAndPending) {
@@ -625,6 +739,126 @@ TEST(SslTimeout, SendallHasOneDeadline) {
   EXPECT_STREQ(e.what(), "The write operation timed out");
   // One deadline for the whole call, however many waits it made: never much less than 0.3 s.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 0.29s);
+}
+
+TEST(SslTimeout, SendallToASlowReaderHasOneDeadline) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  std::atomic<bool> done{false};
+  auto reader = std::async(std::launch::async, [&] {
+    server.settimeout(0.2s);
+    std::size_t got = 0;
+    const auto give_up = std::chrono::steady_clock::now() + 6s;  // then a broken sendall ends
+    while (!done && std::chrono::steady_clock::now() < give_up) {
+      try {
+        got += server.recv(4096).size();
+      } catch (const timeout_error&) {  // a record cut short by the writer's timeout
+      }
+      std::this_thread::sleep_for(5ms);  // slow, not stopped: every wait of sendall succeeds
+    }
+    return got;
+  });
+  client.settimeout(0.5s);
+  const std::string big(8 << 20, 'x');
+  const auto start = std::chrono::steady_clock::now();
+  auto e = raised<timeout_error>([&] { client.sendall(big); });
+  const auto took = std::chrono::steady_clock::now() - start;
+  done = true;
+  EXPECT_STREQ(e.what(), "The write operation timed out");
+  EXPECT_GE(took, 0.5s);
+  EXPECT_LT(took, 5s);  // one deadline for the call, not one per wait
+  EXPECT_GT(reader.get(), 0u);
+}
+
+// The calls resume after a signal without SA_RESTART (tls.md 4.3 #13, PEP 475): SIGALRM is sent
+// to the waiting thread only once /proc shows it inside ppoll, so each signal interrupts a wait.
+std::atomic<int> alarms{0};
+void count_alarm(int) {
+  alarms.fetch_add(1);
+}
+
+bool waiting_in_ppoll(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  long number = -1;
+  in >> number;  // "running" outside a system call
+  return in && number == SYS_ppoll;
+}
+
+// Sends `times` SIGALRMs to `target` (kernel id `tid`), each while it waits in ppoll.
+void interrupt_waits(pthread_t target, pid_t tid, int times) {
+  const auto limit = std::chrono::steady_clock::now() + 10s;
+  for (int i = 0; i < times && std::chrono::steady_clock::now() < limit; ++i) {
+    while (!waiting_in_ppoll(tid) && std::chrono::steady_clock::now() < limit)
+      std::this_thread::sleep_for(1ms);
+    const int before = alarms;
+    ::pthread_kill(target, SIGALRM);
+    while (alarms == before && std::chrono::steady_clock::now() < limit)
+      std::this_thread::sleep_for(1ms);
+  }
+}
+
+struct alarm_handler {
+  alarm_handler() {
+    struct sigaction action {};
+    action.sa_handler = count_alarm;  // no SA_RESTART
+    ::sigaction(SIGALRM, &action, &previous);
+  }
+  ~alarm_handler() { ::sigaction(SIGALRM, &previous, nullptr); }
+  struct sigaction previous {};
+};
+
+TEST(SslSignals, InterruptedReadsResume) {
+  alarm_handler handler;
+  for (const std::optional<std::chrono::duration<double>> t :
+       {std::optional<std::chrono::duration<double>>{}, {30s}}) {
+    auto client_server = connected();
+    [[maybe_unused]] auto& client = client_server.first;
+    [[maybe_unused]] auto& server = client_server.second;
+    client.settimeout(t);
+    alarms = 0;
+    auto signaller =
+        std::async(std::launch::async, [&, target = ::pthread_self(), tid = ::gettid()] {
+          interrupt_waits(target, tid, 3);
+          server.sendall("after three signals");
+        });
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(client.recv(100), "after three signals");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+    signaller.get();
+    EXPECT_EQ(alarms, 3);
+  }
+}
+
+TEST(SslSignals, InterruptedHandshakeResumes) {
+  alarm_handler handler;
+  alarms = 0;
+  auto pair = pysock::socketpair();
+  auto server = std::async(
+      std::launch::async,
+      [s = std::move(pair.second), target = ::pthread_self(), tid = ::gettid()]() mutable {
+        interrupt_waits(target, tid, 3);  // the client waits for the reply
+        s.settimeout(10s);
+        return server_context().wrap_socket(std::move(s), {.server_side = true});
+      });
+  auto client =
+      client_context().wrap_socket(std::move(pair.first), {.server_hostname = "localhost"});
+  EXPECT_EQ(client.version(), "TLSv1.3");
+  server.get();
+  EXPECT_EQ(alarms, 3);
+}
+
+TEST(SslTimeout, WriteAfterAWriteTimeoutWaitsForRoomFirst) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  client.settimeout(0.05s);
+  const std::string big(1 << 20, 'x');  // more than the socket takes: OpenSSL keeps a record
+  EXPECT_THROW(client.send(big), timeout_error);
+  // _ssl.c polls for room before SSL_write, so the shorter retry times out; handed to OpenSSL,
+  // it would be "[SSL: BAD_LENGTH] bad length".
+  auto e = raised<timeout_error>([&] { client.send("0123456789"); });
+  EXPECT_STREQ(e.what(), "The write operation timed out");
 }
 
 // A relay between two socketpairs, so that a test can hold back part of a record.
@@ -891,6 +1125,29 @@ TEST(SslEof, ResetIsConnectionResetThenEof) {
   EXPECT_EQ(client.recv(10), "");  // latched: the stream ended
 }
 
+TEST(SslEof, ResetWithoutSuppressIsConnectionResetThenEofErrors) {
+  auto pair = pysock_test::tcp_pair();
+  pair.first.settimeout(10s);
+  pair.second.settimeout(10s);
+  auto server = std::async(std::launch::async, [s = std::move(pair.second)]() mutable {
+    return server_context().wrap_socket(std::move(s), {.server_side = true});
+  });
+  auto client = client_context().wrap_socket(
+      std::move(pair.first), {.server_hostname = "localhost", .suppress_ragged_eofs = false});
+  auto peer = server.get();
+  ::linger hard{1, 0};
+  peer.shutdown(shut::rd);  // leaves TLS; the plain socket gets SO_LINGER 0
+  ::setsockopt(peer.fileno(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  peer.close();
+  EXPECT_EQ(pysock_test::raised_errno([&] { client.recv(10); }), ECONNRESET);
+  // Python: SSLEOFError, its first text with "[SSL: UNEXPECTED_EOF_WHILE_READING] "; here the
+  // latched end of the stream (docs/differences.md).
+  for (int i = 0; i < 2; ++i)
+    EXPECT_STREQ(raised<ssl_eof_error>([&] { client.recv(10); }).what(),
+                 "EOF occurred in violation of protocol");
+  EXPECT_THROW(client.send("x"), ssl_eof_error);
+}
+
 TEST(SslEof, HandshakeFailuresOfTheServer) {
   auto a_b = pysock::socketpair();
   [[maybe_unused]] auto& a = a_b.first;
@@ -1098,6 +1355,53 @@ TEST(SslSendfile, KernelTls) {
   });
   EXPECT_EQ(server.sendfile(tls_file("ca.pem"), 0, 1000), 1000u);
   EXPECT_EQ(reader.get(), read_file(tls_file("ca.pem")).substr(0, 1000));
+}
+
+// ---- selectors (selectors.md 6): decrypted bytes inside OpenSSL are ready at once ------------
+
+template <class S>
+class SslSelectors : public ::testing::Test {};
+using selector_types =
+    ::testing::Types<default_selector<>, epoll_selector<>, poll_selector<>, select_selector<>>;
+TYPED_TEST_SUITE(SslSelectors, selector_types);
+
+TYPED_TEST(SslSelectors, RegisterUnregisterAndWriteReadiness) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  TypeParam sel;
+  const auto& key = sel.register_(client, event_write, 7);
+  EXPECT_EQ(key.fd, client.fileno());
+  EXPECT_EQ(key.fileobj.template get<ssl_socket>(), &client);
+  auto ready = sel.select(10.0);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].second, event_write);
+  EXPECT_EQ(std::any_cast<int>(ready[0].first.data), 7);
+  sel.unregister(client);
+  EXPECT_EQ(sel.get_map()->size(), 0u);
+}
+
+TYPED_TEST(SslSelectors, DecryptedBytesAreReadableWithoutWaiting) {
+  auto client_server = connected();
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  server.sendall(std::string(1000, 'r'));  // one record
+  EXPECT_EQ(client.recv(100), std::string(100, 'r'));
+  ASSERT_EQ(client.pending(), 900u);  // the kernel holds nothing: OpenSSL has the rest
+  TypeParam sel;
+  sel.register_(client, event_read);
+  const auto start = std::chrono::steady_clock::now();
+  auto ready = sel.select(20.0);  // Python's selectors wait the whole 20 s and return nothing
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].second, event_read);
+  ready = sel.select(std::nullopt);  // and would block here for ever
+  ASSERT_EQ(ready.size(), 1u);
+  client.setblocking(false);
+  EXPECT_EQ(client.recv(4096), std::string(900, 'r'));
+  EXPECT_THROW(client.recv(4096), ssl_want_read_error);
+  EXPECT_TRUE(sel.select(0).empty());  // nothing decrypted, nothing in the kernel
+  sel.unregister(client);
 }
 
 // ---- makefile over TLS --------------------------------------------------------------------------

@@ -264,6 +264,13 @@ class ssl_context {
   bool hostname_checks_common_name() const;
   void hostname_checks_common_name(bool on);
   int security_level() const;
+  // Python's keylog_filename: the TLS secrets of every connection made from this context are
+  // appended to the file (NSS key log format, which Wireshark reads); an empty file first gets a
+  // comment line. Opening errors raise os_error with the path (file_not_found_error,
+  // is_a_directory_error, ...) and leave logging off; nullopt stops logging.
+  // create_default_context sets it from the SSLKEYLOGFILE environment variable, as Python 3.13.
+  const std::optional<std::filesystem::path>& keylog_filename() const noexcept;
+  void keylog_filename(std::optional<std::filesystem::path> path);
 
   // Wraps `sock`, taking it over (Python: the SSLSocket owns the fd and `sock` is detached).
   // Argument errors leave `sock` with the caller: not_implemented_error("only stream sockets are
@@ -273,6 +280,9 @@ class ssl_context {
   // should not be specified for non-blocking sockets") for a connected socket with timeout 0.
   // A connected socket gets its TLS session at once (and the handshake, when
   // do_handshake_on_connect); an unconnected one in connect(). A failed handshake closes it.
+  // An unconnected socket that still holds received bytes (its peer sent them, then reset the
+  // connection) raises ssl_error ENOTCONN "Closed before TLS handshake with data in recv
+  // buffer." and is closed, as in Python: the bytes must not pass for data that came over TLS.
   ssl_socket wrap_socket(socket&& sock, wrap_options options = {});
 
  private:

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ struct ssl_context_core {
   ssl_protocol protocol;
   bool check_hostname = false;
   std::string alpn_wire;  // set_alpn_protocols in wire format (length-prefixed names)
+  // keylog_filename, and the file opened with O_APPEND: one write() per key line, so sockets
+  // of this context on many threads never interleave their lines.
+  std::optional<std::filesystem::path> keylog_filename;
+  int keylog_fd = -1;
 };
 
 }  // namespace pysock::detail

@@ -152,18 +152,24 @@ ssl_step ssl_core::run(ssl_operation op, Call call) {
   const auto t = timeout;
   const bool non_blocking = t && t->count() == 0;
   const auto deadline = t ? deadline_after(t->count()) : clock::time_point::max();
+  // A write with a timeout waits for room first, as _ssl.c does: after a write timed out on a
+  // full socket, the caller's next write (often shorter) times out too rather than reaching
+  // OpenSSL, which refuses a shorter retry with BAD_LENGTH.
+  int want = op == ssl_operation::write && t && !non_blocking ? SSL_ERROR_WANT_WRITE : 0;
   for (;;) {
+    if (want) {
+      pollfd wait{fd, short(want == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+      if (!poll_until(std::span(&wait, 1), deadline)) throw timeout_error(timeout_text(op, want));
+    }
     ssl_step step = attempt(op, call);
     if (step.error) std::rethrow_exception(step.error);
     if (!step.want) return step;
     if (non_blocking) {
-      ssl_io_failure want;
-      want.ssl_error = step.want;
-      std::rethrow_exception(ssl_io_exception(want, nullptr, std::nullopt));
+      ssl_io_failure failure;
+      failure.ssl_error = step.want;
+      std::rethrow_exception(ssl_io_exception(failure, nullptr, std::nullopt));
     }
-    pollfd wait{fd, short(step.want == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
-    if (!poll_until(std::span(&wait, 1), deadline))
-      throw timeout_error(timeout_text(op, step.want));
+    want = step.want;
   }
 }
 
@@ -236,6 +242,28 @@ bool is_connected(const socket& sock) {
   }
 }
 
+// Python's SSLSocket._create: a socket that is not connected yet may still hold bytes (a peer
+// that sent them and then reset the connection); they must not pass for data that came through
+// TLS, so they are refused before any handshake.
+void refuse_bytes_before_handshake(socket& sock) {
+  const auto t = sock.gettimeout();
+  sock.setblocking(false);
+  std::string queued;
+  try {
+    queued = sock.recv(1);
+  } catch (const os_error& e) {
+    if (e.errno_value() != ENOTCONN && e.errno_value() != EINVAL) {  // EINVAL: AF_UNIX
+      sock.settimeout(t);
+      throw;
+    }
+  }
+  sock.settimeout(t);
+  if (!queued.empty()) {
+    const std::string text = "Closed before TLS handshake with data in recv buffer.";
+    throw ssl_error(ENOTCONN, text, std::nullopt, text);
+  }
+}
+
 }  // namespace
 
 ssl_socket ssl_context::wrap_socket(socket&& sock, wrap_options options) {
@@ -258,6 +286,8 @@ ssl_socket ssl_context::wrap_socket(socket&& sock, wrap_options options) {
   if (connected) {
     wrapped.core().start_tls();
     if (wrapped.core().options.do_handshake_on_connect) wrapped.do_handshake();
+  } else {
+    refuse_bytes_before_handshake(wrapped.core().sock);  // closes the socket, as Python's
   }
   return wrapped;
 }

@@ -1,12 +1,14 @@
 """A loopback HTTP server for the http_get example's test: Python's own http.server serving a
 directory (Content-Length bodies), plus /chunked, which sends a directory file in chunked
-transfer coding. Prints "port N" once it listens; serves until killed.
+transfer coding. With CERT and KEY it serves HTTPS (CPython's ssl, ALPN http/1.1). Prints
+"port N" once it listens; serves until killed.
 
-usage: http_server.py DIRECTORY
+usage: http_server.py DIRECTORY [CERT KEY]
 """
 import functools
 import http.server
 import os
+import ssl
 import sys
 
 
@@ -35,6 +37,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 def main():
     handler = functools.partial(Handler, directory=sys.argv[1])
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        if len(sys.argv) == 4:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[2], sys.argv[3])
+            context.set_alpn_protocols(["http/1.1"])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         print("port", server.server_address[1], flush=True)
         server.serve_forever()
 

@@ -8,6 +8,10 @@ client with any server and compare pysock's answers with CPython's.
 Beyond tls_peer: the server's handshake line also names the SNI it received ("sni"), and the
 command ``sendlines N`` sends N lines of 100 bytes with one sendall per 10 000 lines and
 answers {"sent": BYTES, "lines": N, "sha256": HEX} (the 100 MB test's writer).
+
+``server --memory-bio`` speaks TLS through ssl.MemoryBIO on a raw socket (tls.md I5), so it
+controls where the record bytes are cut: ``sendsplit TEXT`` writes the one record of TEXT in
+three pieces, 0.2 s apart; ``truncate TEXT`` writes half of its record, then closes the socket.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import json
 import socket
 import ssl
 import sys
+import time
 
 LINES_PER_BLOCK = 10_000
 
@@ -42,6 +47,7 @@ def parse():
     parser.add_argument("--tls", choices=("1.2", "1.3"))
     parser.add_argument("--strict-eofs", action="store_true")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--memory-bio", action="store_true")
     return parser.parse_args()
 
 
@@ -78,6 +84,67 @@ def accept(args, ctx):
     with ctx.wrap_socket(listener, server_side=True,
                          suppress_ragged_eofs=not args.strict_eofs) as tls_listener:
         return tls_listener.accept()[0]
+
+
+class MemoryBioServer:
+    """The server side of TLS over ssl.MemoryBIO on a raw socket: every byte on the wire is
+    written here, so a record can be split or cut short."""
+
+    def __init__(self, raw, ctx):
+        self.raw, self.incoming, self.outgoing = raw, ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                data = raw.recv(65536)
+                if not data:
+                    raise ConnectionError("the client closed during the handshake")
+                self.incoming.write(data)
+        self.flush()  # the Finished answer and the TLS 1.3 tickets
+
+    def __getattr__(self, name):  # getpeercert, cipher, version, ... of the SSLObject
+        return getattr(self.tls, name)
+
+    def settimeout(self, timeout):
+        self.raw.settimeout(timeout)
+
+    def flush(self):
+        self.raw.sendall(self.outgoing.read())
+
+    def record(self, text):
+        self.flush()
+        self.tls.write((text + "\n").encode())
+        return self.outgoing.read()
+
+    def send_split(self, text):
+        record = self.record(text)
+        third = len(record) // 3
+        for piece in (record[:third], record[third:2 * third], record[2 * third:]):
+            self.raw.sendall(piece)
+            time.sleep(0.2)  # the client must wait for the rest, whatever the timing
+        return {"sent": len(text) + 1, "pieces": 3}
+
+    def truncate(self, text):
+        record = self.record(text)
+        self.raw.sendall(record[:len(record) // 2])
+        self.raw.close()
+        return {"truncated": True}
+
+    def close(self):
+        self.raw.close()
+
+
+def accept_memory_bio(args, ctx):
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(args.timeout)
+    answer({"port": listener.getsockname()[1]})
+    raw = listener.accept()[0]
+    raw.settimeout(args.timeout)
+    listener.close()
+    return MemoryBioServer(raw, ctx)
 
 
 def info(sock):
@@ -121,6 +188,10 @@ def run(sock, line):
         data = (rest + "\n").encode()
         sock.sendall(data)
         return {"sent": len(data)}
+    if command == "sendsplit":
+        return sock.send_split(rest)
+    if command == "truncate":
+        return sock.truncate(rest)
     if command == "sendlines":
         return send_lines(sock, int(rest))
     if command == "recv":
@@ -145,7 +216,10 @@ def main():
     sni_seen = []
     try:
         ctx = make_context(args, sni_seen)
-        sock = connect(args, ctx) if args.mode == "client" else accept(args, ctx)
+        if args.mode == "client":
+            sock = connect(args, ctx)
+        else:
+            sock = (accept_memory_bio if args.memory_bio else accept)(args, ctx)
         sock.settimeout(args.timeout)
         event = {"event": "handshake", "session": info(sock)}
         if args.mode == "server":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""TLS interop tests of pysock (tls.md 4.2, I1-I4 and I6) against peers nobody here wrote:
+"""TLS interop tests of pysock (tls.md 4.2, I1-I6) against peers nobody here wrote:
 openssl s_server / s_client, CPython's ssl module (py_tls_peer.py under python3.13) and socat,
 plus the 100 MB makefile("rb") test against a CPython peer.
 
@@ -38,19 +38,45 @@ def test(fn):
     return fn
 
 
-def python313():
-    """The command that runs CPython 3.13, or this interpreter after a warning."""
-    command = ["env", "PYENV_VERSION=3.13.0", "python3.13"]
+PYTHON313 = ["env", "PYENV_VERSION=3.13.0", "python3.13"]
+
+
+def cpython_peer():
+    """The command that runs the CPython peer: $PYSOCK_PYTHON when set (as for the differential
+    run), else CPython 3.13, else this interpreter after a warning."""
+    forced = os.environ.get("PYSOCK_PYTHON")
+    if forced:
+        return [forced]
     try:
-        out = subprocess.run(command + ["-c", "import sys; print(sys.version_info[:2])"],
+        out = subprocess.run(PYTHON313 + ["-c", "import sys; print(sys.version_info[:2])"],
                              capture_output=True, text=True, timeout=TIMEOUT)
         if out.returncode == 0 and out.stdout.strip() == "(3, 13)":
-            return command
+            return PYTHON313
     except (OSError, subprocess.TimeoutExpired):
         pass
     print(f"WARNING: python3.13 not found; the CPython peer runs on {sys.executable} "
           f"({sys.version.split()[0]})", file=sys.stderr)
     return [sys.executable]
+
+
+# CPython before gh-95494 (3.10 to 3.11.2, Debian 12's python3) turns OP_IGNORE_UNEXPECTED_EOF
+# on by default, so its strict reads take a ragged EOF for a clean one; pysock follows 3.13.
+EOF_POLICY_PROBE = ("import ssl, sys; "
+                    "ignores = ssl.create_default_context().options & ssl.OP_IGNORE_UNEXPECTED_EOF; "
+                    "print(sys.version.split()[0] if ignores else '')")
+
+
+def require_strict_eof_peer():
+    """Skip unless the CPython peer reports a ragged EOF as SSLEOFError, as 3.13 does."""
+    out = subprocess.run(CONFIG.python + ["-c", EOF_POLICY_PROBE], capture_output=True,
+                         text=True, timeout=TIMEOUT, check=True)
+    if out.stdout.strip():
+        raise Skip(f"the CPython peer ({out.stdout.strip()}) predates gh-95494: its default "
+                   "OP_IGNORE_UNEXPECTED_EOF reads a ragged EOF as a clean one")
+
+
+class Skip(Exception):
+    """A test that cannot run against this machine's peers; CTest counts it as skipped."""
 
 
 class Proc:
@@ -305,6 +331,7 @@ def test_tickets_only_then_timeout_as_cpython():
 def test_ragged_eof_strict_as_cpython():
     """The server closes without close_notify: with suppress_ragged_eofs=False the client's
     recv raises SSLEOFError, then the misleading second error, as CPython."""
+    require_strict_eof_peer()
     pysock_answers, cpython_answers = [], []
     for kind, answers in (("pysock", pysock_answers), ("cpython", cpython_answers)):
         srv, port = server("cpython")
@@ -319,6 +346,44 @@ def test_ragged_eof_strict_as_cpython():
             cli.kill()
     expect(pysock_answers, cpython_answers, "pysock's answers against CPython's")
     expect(cpython_answers[0].get("error"), "SSLEOFError", "first recv")
+
+
+def memory_bio_answers(kind, strict):
+    """A client's answers against a CPython MemoryBIO server (tls.md I5): a record written in
+    three pieces with pauses, after the TLS 1.3 tickets alone; then a record cut in half and
+    the connection closed; then one more recv."""
+    srv, port = server("cpython", "--memory-bio", "--tls", "1.3")
+    cli = client(kind, port, *(["--strict-eofs"] if strict else []))
+    try:
+        handshake(srv), handshake(cli)
+        cli.write("recv\n")
+        expect(srv.ask("sendsplit one record in three writes"), {"sent": 27, "pieces": 3},
+               "server sendsplit")
+        answers = [normalized(cli.answer())]
+        cli.write("recv\n")
+        expect(srv.ask("truncate cut short"), {"truncated": True}, "server truncate")
+        answers += [normalized(cli.answer()), normalized(cli.ask("recv"))]
+        finish_all(srv, cli)
+        return answers
+    finally:
+        srv.kill()
+        cli.kill()
+
+
+@test
+def test_memory_bio_split_and_truncated_records_as_cpython():
+    """I5: a record split across writes is returned whole once complete; a record cut short by
+    the peer's close is an empty read (suppress_ragged_eofs) or SSLEOFError, as CPython."""
+    require_strict_eof_peer()
+    for strict in (False, True):
+        pysock_answers = memory_bio_answers("pysock", strict)
+        cpython_answers = memory_bio_answers("cpython", strict)
+        expect(pysock_answers, cpython_answers,
+               f"strict={strict}: pysock's answers against CPython's")
+        expect(recv_text(cpython_answers[0]), "one record in three writes\n", "split record")
+        wanted = {"error": "SSLEOFError"} if strict else {"recv": ""}
+        expect({k: v for k, v in cpython_answers[1].items() if k != "message"}, wanted,
+               "truncated record")
 
 
 @test
@@ -527,7 +592,7 @@ def main():
         return 0
     if not args.tls_peer or not args.certs:
         parser.error("--tls-peer and --certs are needed to run tests")
-    CONFIG.tls_peer, CONFIG.certs, CONFIG.python = args.tls_peer, args.certs, python313()
+    CONFIG.tls_peer, CONFIG.certs, CONFIG.python = args.tls_peer, args.certs, cpython_peer()
     for tool in ("openssl", "socat", "ncat"):
         if not shutil.which(tool):
             print(f"WARNING: {tool} not found", file=sys.stderr)
@@ -536,6 +601,8 @@ def main():
         try:
             TESTS[name]()
             print(f"PASS {name}")
+        except Skip as reason:
+            print(f"SKIP: {reason}")
         except Exception:
             failed += 1
             print(f"FAIL {name}\n{traceback.format_exc()}")

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <pysock/error.hpp>
+#include <pysock/ssl.hpp>
 
 namespace sockcat {
 
@@ -44,7 +45,9 @@ void console::write_line(std::string_view text) {
 
 std::string describe(const std::exception& e) {
   // An os_error's what() may end in ": <operation>"; sockcat says what it was doing itself, so
-  // it prints what Python's str(e) would: "[Errno N] strerror".
+  // it prints what Python's str(e) would: "[Errno N] strerror", or an SSLError's text
+  // "[SSL: REASON] text" (without _ssl.c's source location).
+  if (dynamic_cast<const pysock::ssl_error*>(&e)) return e.what();
   if (const auto* os = dynamic_cast<const pysock::os_error*>(&e); os && os->errno_value())
     return "[Errno " + std::to_string(*os->errno_value()) + "] " + os->strerror();
   return e.what();

@@ -37,7 +37,9 @@ constexpr const char* footer =
     "  sockcat -l 9000 > upload.bin                 receive one upload on port 9000\n"
     "  sockcat --send-file big.iso host 9000        send a file with zero-copy sendfile\n"
     "  sockcat -l -k -U /tmp/chat.sock              serve Unix-socket clients in turn\n"
-    "  sockcat --encoding latin-1 --lines 1 host 7  one line, decoded from Latin-1\n";
+    "  sockcat --encoding latin-1 --lines 1 host 7  one line, decoded from Latin-1\n"
+    "  sockcat --ssl example.org 443                TLS, the server verified (unlike ncat)\n"
+    "  sockcat -l --ssl --ssl-cert c.pem --ssl-key k.pem 8443   a TLS server\n";
 
 // --help starts with the four ways to call sockcat and what it does; usage errors show the
 // four ways too.
@@ -90,6 +92,17 @@ CLI::Validator pysock_lookup(std::string name, Lookup lookup) {
       "", std::move(name));
 }
 
+// "h2,http/1.1" → {"h2", "http/1.1"}; "" → {}.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0; start < text.size();) {
+    auto comma = std::min(text.find(',', start), text.size());
+    items.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
 int parse_port(const std::string& text, int lowest) {
   int port = -1;
   if (!CLI::detail::lexical_cast(text, port) || port < lowest || port > 65535)
@@ -125,12 +138,31 @@ void apply_positionals(options& opt, const std::vector<std::string>& words) {
   if (words.size() == 2) opt.host = words.front();
 }
 
+void check_tls_combinations(const options& opt) {
+  const auto& tls = opt.tls;
+  bool tls_option_given = tls.verify || tls.trustfile || tls.cert || tls.key || tls.servername ||
+                          !tls.alpn.empty() || tls.ciphers ||
+                          tls.minimum_version != pysock::tls_version::tlsv1_2;
+  if (!tls.enabled && tls_option_given)
+    throw CLI::ValidationError("the --ssl-* options need --ssl");
+  if (!tls.enabled) return;
+  if (opt.listen && !tls.cert)
+    throw CLI::ValidationError("-l --ssl needs --ssl-cert FILE (and --ssl-key FILE)");
+  if (tls.key && !tls.cert) throw CLI::ValidationError("--ssl-key needs --ssl-cert");
+  if (opt.listen && tls.servername)
+    throw CLI::ValidationError("--ssl-servername is for connecting");
+  if (!opt.listen && opt.unix_path && opt.verifies_peer() && !tls.servername)
+    throw CLI::ValidationError(
+        "-U --ssl needs --ssl-servername NAME (the name to verify) or --no-ssl-verify");
+}
+
 void check_combinations(const options& opt) {
   if (opt.keep_open && !opt.listen) throw CLI::ValidationError("-k/--keep-open needs -l");
   if (opt.listen && opt.source_address)
     throw CLI::ValidationError("-s/--source is for connecting; with -l give HOST instead");
   if (opt.unix_path && (opt.source_address || opt.happy_eyeballs_delay))
     throw CLI::ValidationError("-s and --happy-eyeballs-delay do not apply to Unix sockets");
+  check_tls_combinations(opt);
 }
 
 }  // namespace
@@ -144,7 +176,7 @@ std::variant<options, int> parse_command_line(int argc, char** argv) {
   options opt;
   std::vector<std::string> words;
   std::optional<double> timeout_seconds, delay_seconds;
-  std::string source, newline_name;
+  std::string source, newline_name, alpn_list;
   bool progress = false, no_progress = false;
 
   CLI::App app("", "sockcat");
@@ -201,6 +233,47 @@ std::variant<options, int> parse_command_line(int argc, char** argv) {
       ->check(number_check(false))
       ->group(data);
 
+  auto* tls = "TLS";
+  bool verify = false, no_verify = false, tls12 = false, tls13 = false;
+  app.add_flag("--ssl", opt.tls.enabled, "Use TLS (connecting: the server is verified)")
+      ->group(tls);
+  auto* verify_flag =
+      app.add_flag("--ssl-verify", verify,
+                   "Verify the peer (the default when connecting; with -l: require a client "
+                   "certificate)")
+          ->group(tls);
+  app.add_flag("--no-ssl-verify", no_verify,
+               "Connecting: accept any certificate and name (ncat's default)")
+      ->excludes(verify_flag)
+      ->group(tls);
+  app.add_option("--ssl-trustfile", opt.tls.trustfile,
+                 "CA certificates (PEM) to verify the peer with, instead of the system's")
+      ->type_name("FILE")
+      ->check(quiet(CLI::ExistingFile))
+      ->group(tls);
+  app.add_option("--ssl-servername", opt.tls.servername,
+                 "The name sent (SNI) and verified; default HOST (an IP literal is checked "
+                 "against the certificate's IP addresses)")
+      ->type_name("NAME")
+      ->group(tls);
+  app.add_option("--ssl-cert", opt.tls.cert,
+                 "Certificate chain (PEM): the server's with -l, else a client certificate")
+      ->type_name("FILE")
+      ->check(quiet(CLI::ExistingFile))
+      ->group(tls);
+  app.add_option("--ssl-key", opt.tls.key, "Private key (PEM) of --ssl-cert, if not in that file")
+      ->type_name("FILE")
+      ->check(quiet(CLI::ExistingFile))
+      ->group(tls);
+  app.add_option("--ssl-alpn", alpn_list, "ALPN protocols to offer or accept, e.g. h2,http/1.1")
+      ->type_name("LIST")
+      ->group(tls);
+  app.add_option("--ssl-ciphers", opt.tls.ciphers, "OpenSSL cipher list for TLS 1.2")
+      ->type_name("LIST")
+      ->group(tls);
+  auto* tls12_flag = app.add_flag("--tls1.2", tls12, "TLS 1.2 or later (the default)")->group(tls);
+  app.add_flag("--tls1.3", tls13, "TLS 1.3 only")->excludes(tls12_flag)->group(tls);
+
   auto* report = "Reporting";
   app.add_flag("--progress", progress, "Show bytes, rate and ETA on stderr")->group(report);
   app.add_flag("--no-progress", no_progress, "Never show them")->group(report);
@@ -211,6 +284,9 @@ std::variant<options, int> parse_command_line(int argc, char** argv) {
     app.parse(argc, argv);
     apply_positionals(opt, words);
     if (!source.empty()) opt.source_address = parse_source(source);
+    opt.tls.alpn = split_list(alpn_list);
+    if (verify || no_verify) opt.tls.verify = verify;
+    if (tls13) opt.tls.minimum_version = pysock::tls_version::tlsv1_3;
     if (app.count("--newline") && newline_name != "universal")
       opt.newline = newline_modes.at(newline_name);
     check_combinations(opt);

@@ -7,11 +7,26 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <pysock/address.hpp>
 #include <pysock/socket.hpp>
+#include <pysock/ssl.hpp>
 
 namespace sockcat {
+
+// --ssl and its companions (ncat's spelling).
+struct tls_options {
+  bool enabled = false;  // --ssl
+  // --ssl-verify (true) / --no-ssl-verify (false). Unset: connecting verifies the server's
+  // certificate and name (unlike ncat); listening asks for no client certificate.
+  std::optional<bool> verify;
+  std::optional<std::filesystem::path> trustfile, cert, key;
+  std::optional<std::string> servername;  // connecting: SNI and the name checked (else HOST)
+  std::vector<std::string> alpn;
+  std::optional<std::string> ciphers;
+  pysock::tls_version minimum_version = pysock::tls_version::tlsv1_2;
+};
 
 struct options {
   bool listen = false;              // -l: accept a client instead of connecting
@@ -29,9 +44,12 @@ struct options {
   std::optional<std::string> encoding, errors, newline;
   std::optional<std::uint64_t> lines;  // stop after this many lines
 
+  tls_options tls;
+
   bool progress = false;  // a progress line on stderr
   bool verbose = false;   // -v: sockets' reprs and each step on stderr
 
+  bool verifies_peer() const { return tls.verify.value_or(!listen); }
   bool text_mode() const { return encoding || errors || newline || lines; }
 };
 

@@ -2,6 +2,8 @@
 
     peer.py serve ROLE [ARG] [--family inet|inet6|unix|abstract] [--path P] [--small-window]
     peer.py connect HOST PORT ROLE [ARG]      (HOST "unix:" + PATH for a Unix socket)
+    TLS (CPython's ssl): serve --tls-cert PEM --tls-key KEY, connect --tls-ca PEM; either with
+    --tls-version 1.2|1.3 (the only version allowed) and --alpn PROTO,...
 
 `serve` listens on an ephemeral loopback port (or the given Unix path / abstract name), prints
 the port (or "ready") on stdout, serves one client and exits. Whatever a role reports comes
@@ -13,6 +15,7 @@ import glob
 import hashlib
 import json
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -164,14 +167,43 @@ def listener(args):
     return server
 
 
+def tls_context(args, server_side):
+    """A context with Python's defaults for the side, or None without TLS options."""
+    if not (args.tls_cert or args.tls_ca):
+        return None
+    if server_side:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    else:
+        ctx = ssl.create_default_context(cafile=args.tls_ca)
+    if args.tls_version:
+        version = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_version]
+        ctx.minimum_version = ctx.maximum_version = version
+    if args.alpn:
+        ctx.set_alpn_protocols(args.alpn.split(","))
+    return ctx
+
+
+def secure(sock, args, server_side, hostname=None):
+    """`sock`, wrapped in TLS when asked; a TLS peer also reports what it negotiated."""
+    ctx = tls_context(args, server_side)
+    if ctx is None:
+        return sock, {}
+    # Strict EOFs: a client's end without close_notify is an error here, not an end.
+    sock = ctx.wrap_socket(sock, server_side=server_side, server_hostname=hostname,
+                           suppress_ragged_eofs=False)
+    return sock, {"tls": sock.version(), "alpn": sock.selected_alpn_protocol()}
+
+
 def serve(args):
     with listener(args) as server:
         port = server.getsockname()[1] if server.family != socket.AF_UNIX else "ready"
         print(port, flush=True)
         conn, _ = server.accept()
+    conn.settimeout(TIMEOUT)
+    conn, negotiated = secure(conn, args, server_side=True)
     with conn:
-        conn.settimeout(TIMEOUT)
-        return ROLES[args.role](conn, args.arg)
+        return {**negotiated, **ROLES[args.role](conn, args.arg)}
 
 
 def connect(args):
@@ -181,8 +213,9 @@ def connect(args):
         sock.connect(args.host[len("unix:"):].replace("@", "\0", 1))
     else:
         sock = socket.create_connection((args.host, int(args.port)), timeout=TIMEOUT)
+    sock, negotiated = secure(sock, args, server_side=False, hostname=args.host)
     with sock:
-        return ROLES[args.role](sock, args.arg)
+        return {**negotiated, **ROLES[args.role](sock, args.arg)}
 
 
 def main():
@@ -199,6 +232,12 @@ def main():
     c.add_argument("port")
     c.add_argument("role", choices=ROLES)
     c.add_argument("arg", nargs="?")
+    for p in (s, c):
+        p.add_argument("--tls-cert")
+        p.add_argument("--tls-key")
+        p.add_argument("--tls-ca")
+        p.add_argument("--tls-version", choices=["1.2", "1.3"])
+        p.add_argument("--alpn")
     args = parser.parse_args()
     result = serve(args) if args.command == "serve" else connect(args)
     print(json.dumps({"python": sys.version.split()[0], **result}), flush=True)

@@ -13,6 +13,7 @@
 #include <pysock/error.hpp>
 #include <pysock/makefile.hpp>
 #include <pysock/net.hpp>
+#include <pysock/ssl.hpp>
 
 #include "failure.hpp"
 #include "progress.hpp"
@@ -40,20 +41,11 @@ void write_stdout(std::string_view data) {
   }
 }
 
-// Shuts the socket down, ignoring errors: a peer that is gone already is what we want.
-void shutdown_quietly(pysock::socket& sock, pysock::shut how) noexcept {
-  try {
-    sock.shutdown(how);
-  } catch (const std::exception&) {
-  }
-}
-
 // Sends stdin or --send-file on its own thread, then half-closes.
 class sender {
  public:
-  sender(pysock::socket& sock, const options& opt, stdin_reader& input, traffic& counts,
-         console& out)
-      : sock_(sock), opt_(opt), input_(input), counts_(counts), out_(out) {}
+  sender(connection& conn, const options& opt, stdin_reader& input, traffic& counts, console& out)
+      : conn_(conn), opt_(opt), input_(input), counts_(counts), out_(out) {}
   sender(const sender&) = delete;
   sender& operator=(const sender&) = delete;
   ~sender() {
@@ -72,7 +64,7 @@ class sender {
   void abort() {
     aborted_ = true;
     wind_down();
-    shutdown_quietly(sock_, pysock::shut::rdwr);
+    conn_.stop();
   }
   // Waits for the thread; the error that stopped sending (none after abort()).
   std::exception_ptr join() {
@@ -89,7 +81,7 @@ class sender {
       error_ = std::current_exception();
       // Sending is over for good: wake the receiving thread, which may wait for a peer that
       // will never say anything again.
-      shutdown_quietly(sock_, pysock::shut::rdwr);
+      conn_.stop();
     }
   }
 
@@ -99,7 +91,7 @@ class sender {
       auto chunk = attempt("reading stdin", [&] { return input_.read(wake_.first.fileno()); });
       if (!chunk || stopping_) return false;
       if (chunk->empty()) return true;
-      attempt("send", [&] { sock_.sendall(*chunk); });
+      attempt("send", [&] { conn_.sendall(*chunk); });
       counts_.sent += chunk->size();
     }
   }
@@ -110,7 +102,7 @@ class sender {
     for (;;) {
       if (stopping_) return false;
       auto sent = attempt("sendfile " + opt_.send_file->string(),
-                          [&] { return sock_.sendfile(*opt_.send_file, offset, sendfile_chunk); });
+                          [&] { return conn_.sendfile(*opt_.send_file, offset, sendfile_chunk); });
       if (sent == 0) break;
       offset += sent;
       counts_.sent += sent;
@@ -121,11 +113,12 @@ class sender {
   }
 
   void half_close() {
-    out_.note("no more to send: shutdown(SHUT_WR)");
-    attempt("shutdown", [&] { sock_.shutdown(pysock::shut::wr); });
+    out_.note(opt_.tls.enabled ? "no more to send: close_notify, shutdown(SHUT_WR)"
+                               : "no more to send: shutdown(SHUT_WR)");
+    attempt("shutdown", [&] { conn_.half_close(); });
   }
 
-  pysock::socket& sock_;
+  connection& conn_;
   const options& opt_;
   stdin_reader& input_;
   traffic& counts_;
@@ -137,11 +130,26 @@ class sender {
   std::thread thread_{[this] { run(); }};  // last: starts once everything above exists
 };
 
+// Runs `receive`; a TLS peer that closed the transport without close_notify ends the stream as
+// the peer's close would, with a warning: what arrived is printed, but may not be all.
+template <typename Receive>
+auto receive_tolerating_ragged_eof(console& out, Receive&& receive) -> decltype(receive()) {
+  return attempt("receive", [&]() -> decltype(receive()) {
+    try {
+      return receive();
+    } catch (const pysock::ssl_eof_error& e) {
+      out.error(std::string("warning: the TLS peer closed without close_notify (") + e.what() +
+                "): the data may be truncated");
+      return {};
+    }
+  });
+}
+
 // Socket to stdout, byte for byte, until the peer closes.
-void receive_bytes(pysock::socket& sock, traffic& counts) {
+void receive_bytes(connection& conn, traffic& counts, console& out) {
   std::vector<std::byte> buffer(64 * 1024);
   for (;;) {
-    auto n = attempt("receive", [&] { return sock.recv_into(buffer); });
+    auto n = receive_tolerating_ragged_eof(out, [&] { return conn.recv_into(buffer); });
     if (n == 0) return;
     attempt("writing stdout", [&] {
       write_stdout({reinterpret_cast<const char*>(buffer.data()), n});
@@ -152,12 +160,11 @@ void receive_bytes(pysock::socket& sock, traffic& counts) {
 
 // Socket to stdout through makefile's text layer, line by line; false when --lines stopped it
 // before the peer closed.
-bool receive_text(pysock::socket& sock, const options& opt, traffic& counts, console& out) {
-  auto file =
-      sock.makefile("r", {.encoding = opt.encoding, .errors = opt.errors, .newline = opt.newline});
+bool receive_text(connection& conn, const options& opt, traffic& counts, console& out) {
+  auto file = conn.text_reader(opt);
   std::string line;
   for (std::uint64_t printed = 0; !opt.lines || printed < *opt.lines; ++printed) {
-    if (!attempt("receive", [&] { return file.readline_into(line); })) return true;
+    if (!receive_tolerating_ragged_eof(out, [&] { return file.readline_into(line); })) return true;
     attempt("writing stdout", [&] { write_stdout(line); });
     counts.received += line.size();
   }
@@ -186,15 +193,15 @@ std::optional<std::span<const std::byte>> stdin_reader::read(int wake_fd) {
   }
 }
 
-void relay(pysock::socket& sock, const options& opt, stdin_reader& input, console& out) {
+void relay(connection& conn, const options& opt, stdin_reader& input, console& out) {
   traffic counts;
   progress_meter meter(out, counts, opt.progress, size_to_send(opt));
-  sender upload(sock, opt, input, counts, out);
+  sender upload(conn, opt, input, counts, out);
   std::exception_ptr receive_error;
   bool peer_closed = false;
   try {
-    peer_closed = opt.text_mode() ? receive_text(sock, opt, counts, out)
-                                  : (receive_bytes(sock, counts), true);
+    peer_closed = opt.text_mode() ? receive_text(conn, opt, counts, out)
+                                  : (receive_bytes(conn, counts, out), true);
   } catch (const std::exception&) {
     receive_error = std::current_exception();
   }

@@ -1,5 +1,5 @@
-// One connection's life: stdin (or --send-file) goes to the socket on a second thread while
-// this thread copies the socket to stdout, until the peer closes.
+// One connection's life (plaintext or TLS): stdin (or --send-file) goes to the socket on a second
+// thread while this thread copies the socket to stdout, until the peer closes.
 #pragma once
 
 #include <cstddef>
@@ -7,8 +7,7 @@
 #include <span>
 #include <vector>
 
-#include <pysock/socket.hpp>
-
+#include "connection.hpp"
 #include "console.hpp"
 #include "options.hpp"
 
@@ -28,6 +27,6 @@ class stdin_reader {
 };
 
 // Relays until the peer closes (or --lines were printed). Throws failure on errors.
-void relay(pysock::socket& sock, const options& opt, stdin_reader& input, console& out);
+void relay(connection& conn, const options& opt, stdin_reader& input, console& out);
 
 }  // namespace sockcat

@@ -3,7 +3,8 @@ sockets (peer.py under python3.13; python3 with a warning when 3.13 is missing).
 
     test_sockcat.py --sockcat PATH [--list] [TEST ...]
 
-Runs the named tests (all by default), each in its own temporary directory, loopback and
+The TLS tests (tls_*) take their certificates from --certs DIR, made by
+tests/support/make_tls_certificates.sh. Runs the named tests (all by default), each in its own temporary directory, loopback and
 AF_UNIX only, on ephemeral ports, with a timeout on every subprocess; prints PASS/FAIL per test
 and a summary, and exits 1 if any failed. CTest runs each test as its own entry.
 """
@@ -142,9 +143,14 @@ class Proc:
 class Env:
     """What one test works with: the programs, a temporary directory, its processes."""
 
-    def __init__(self, sockcat, python, tmp):
-        self.sockcat, self.python, self.tmp = sockcat, python, tmp
+    def __init__(self, sockcat, python, tmp, certs):
+        self.sockcat, self.python, self.tmp, self.certs = sockcat, python, tmp, certs
         self.procs = []
+
+    def cert(self, name):
+        """A file of tests/support/make_tls_certificates.sh's directory (--certs)."""
+        assert self.certs, "this test needs --certs DIR"
+        return os.path.join(self.certs, name)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -626,12 +632,292 @@ def test_no_sigpipe_sendfile(env):
     expect_exit(peer, 0)
 
 
+# ---- TLS (--ssl) ---------------------------------------------------------------------------
+
+
+def tls_listener(env, *args, **kw):
+    """sockcat -v -l --ssl with the test server certificate; returns it and its port."""
+    return env.sockcat_listener("--ssl", "--ssl-cert", env.cert("server.pem"),
+                                "--ssl-key", env.cert("server.key"), *args, **kw)
+
+
+def tls_client(env, *args, **kw):
+    """sockcat --ssl trusting the test CA."""
+    return env.run_sockcat("--ssl", "--ssl-trustfile", env.cert("ca.pem"), *args, **kw)
+
+
+def ncat_tls_listener(env, *args, **kw):
+    port = free_port()
+    ncat = env.start(["ncat", "-v", "--ssl", "--ssl-cert", env.cert("server.pem"), "--ssl-key",
+                      env.cert("server.key"), "-l", *args, "127.0.0.1", port], **kw)
+    ncat.wait_for(r"Listening on")
+    return ncat, port
+
+
+def text_file(env, size):
+    """`size` bytes of random hex lines: survives peers that print their status on stdout."""
+    with open(env.path("in.txt"), "w") as f:
+        while size > 0:
+            line = os.urandom(min(64, size) // 2 or 1).hex()[:max(size - 1, 1)] + "\n"
+            f.write(line)
+            size -= len(line)
+    return env.path("in.txt")
+
+
+@test
+def test_tls_send_file_20mb_to_ncat_listener(env):
+    data = env.random_file(size=20 * MiB)
+    out = env.path("out.bin")
+    # ncat --ssl -l ends at its stdin's end, even with --recv-only: it stays open.
+    ncat, port = ncat_tls_listener(env, "--recv-only", stdin=subprocess.PIPE, stdout_path=out)
+    sockcat = tls_client(env, "--send-file", data, "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(ncat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_tls_download_20mb_from_ncat_listener(env):
+    data = env.random_file(size=20 * MiB)
+    out = env.path("out.bin")
+    ncat, port = ncat_tls_listener(env, "--send-only", stdin=data)
+    # stdin stays open: a close_notify that ncat --send-only never reads would make it reset.
+    sockcat = tls_client(env, "127.0.0.1", port, stdin=subprocess.PIPE, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(ncat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_tls_listener_ncat_client_uploads_20mb(env):
+    data = env.random_file(size=20 * MiB)
+    out = env.path("out.bin")
+    sockcat, port = tls_listener(env, "127.0.0.1", "0", stdin=subprocess.PIPE, stdout_path=out)
+    # Not --send-only: ncat would leave the session tickets unread, and its close reset.
+    ncat = env.start(["ncat", "--ssl", "127.0.0.1", port], stdin=data)
+    expect_exit(ncat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_tls_listener_sends_20mb_to_ncat_client(env):
+    data = env.random_file(size=20 * MiB)
+    out = env.path("out.bin")
+    sockcat, port = tls_listener(env, "--send-file", data, "127.0.0.1", "0")
+    ncat = env.start(["ncat", "--ssl", "--recv-only", "127.0.0.1", port], stdout_path=out)
+    expect_exit(ncat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+def openssl_server(env, *args, **kw):
+    server = env.start(["openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "1",
+                        "-cert", env.cert("server.pem"), "-key", env.cert("server.key"), *args],
+                       **kw)
+    return server, server.wait_for(r"^ACCEPT 127\.0\.0\.1:(\d+)", "stdout").group(1)
+
+
+@test
+def test_tls_send_file_20mb_to_openssl_s_server_tls12(env):
+    # s_server prints its status on stdout among the data: the data are text lines, found whole.
+    data = text_file(env, 20 * MiB)
+    server, port = openssl_server(env, "-tls1_2", stdin=subprocess.PIPE)  # ends at stdin's end
+    sockcat = tls_client(env, "-v", "--send-file", data, "127.0.0.1", port)
+    expect_exit(sockcat, 0)
+    expect_exit(server, 0)
+    with open(data) as f:
+        assert f.read() in server.text("stdout"), "s_server did not print the file whole"
+    assert re.search(r"TLS: TLSv1\.2, cipher ECDHE-", sockcat.text()), sockcat.output()
+
+
+@test
+def test_tls_download_from_python_tls13_alpn_ragged_eof(env):
+    peer, port = env.serving_peer("send", text_file(env, 1 * MiB), "--tls-cert",
+                                  env.cert("server.pem"), "--tls-key", env.cert("server.key"),
+                                  "--tls-version", "1.3", "--alpn", "h2,sockcat")
+    out = env.path("out.txt")
+    sockcat = tls_client(env, "-v", "--ssl-alpn", "sockcat", "127.0.0.1", port, stdout_path=out)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+    expect_same_file(out, env.path("in.txt"))
+    err = sockcat.text()
+    assert re.search(r"TLS: TLSv1\.3, cipher TLS_\w+ \(\d+ bits\), ALPN sockcat", err), err
+    assert "subjectAltName DNS:localhost, IP Address:127.0.0.1" in err, err
+    # CPython shut the transport down without close_notify: a warning, the data kept.
+    assert "warning: the TLS peer closed without close_notify ([SSL: UNEXPECTED_EOF_WHILE_READING]" \
+        in err, err
+    assert peer.result()["alpn"] == "sockcat", peer.result()
+
+
+@test
+def test_tls_openssl_s_client_uploads_to_listener(env):
+    data = env.random_file(size=20 * MiB)
+    out = env.path("out.bin")
+    sockcat, port = tls_listener(env, "127.0.0.1", "0", stdin=subprocess.PIPE, stdout_path=out)
+    client = env.start(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet",
+                        "-no_ign_eof", "-nocommands", "-verify_return_error", "-CAfile", env.cert("ca.pem"),
+                        "-verify_ip", "127.0.0.1"], stdin=data)
+    expect_exit(client, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_tls_listener_sends_to_openssl_s_client(env):
+    data = env.random_file(size=20 * MiB)
+    out = env.path("out.bin")
+    sockcat, port = tls_listener(env, "--send-file", data, "127.0.0.1", "0")
+    client = env.start(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet",
+                        "-verify_return_error", "-CAfile", env.cert("ca.pem")],
+                       stdout_path=out)
+    expect_exit(client, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(out, data)
+
+
+@test
+def test_tls_socat_both_ways(env):
+    up, down = env.random_file("up.bin"), env.random_file("down.bin")
+    got_up, got_down = env.path("got_up.bin"), env.path("got_down.bin")
+    socat = env.start(["socat", "-d", "-d", "-u",
+                       f"OPENSSL-LISTEN:0,bind=127.0.0.1,cert={env.cert('server.pem')},"
+                       f"key={env.cert('server.key')},verify=0", "STDOUT"],
+                      stdout_path=got_up)
+    port = socat.wait_for(r"listening on AF=2 127\.0\.0\.1:(\d+)").group(1)
+    expect_exit(tls_client(env, "127.0.0.1", port, stdin=up), 0)
+    expect_exit(socat, 0)
+    expect_same_file(got_up, up)
+    sockcat, port = tls_listener(env, "--send-file", down, "127.0.0.1", "0")
+    socat = env.start(["socat", "-u", f"OPENSSL:127.0.0.1:{port},cafile={env.cert('ca.pem')}",
+                       "STDOUT"], stdout_path=got_down)
+    expect_exit(socat, 0)
+    expect_exit(sockcat, 0)
+    expect_same_file(got_down, down)
+
+
+@test
+def test_tls_half_close_then_reply_python(env):
+    # close_notify after stdin ends, and sockcat reads on: CPython answers after it.
+    peer, port = env.serving_peer("count", "--tls-cert", env.cert("server.pem"),
+                                  "--tls-key", env.cert("server.key"))
+    sockcat = tls_client(env, "127.0.0.1", port, stdin=env.random_file())
+    assert sockcat.wait_for(r"received (\d+) bytes", "stdout").group(1) == str(3 * MiB)
+    expect_exit(sockcat, 0)
+    expect_exit(peer, 0)
+
+
+@test
+def test_tls_python_client_echo_tls12_text_mode(env):
+    # sockcat -l --ssl in text mode (makefile over TLS) against CPython's ssl client.
+    sockcat, port = tls_listener(env, "--tls1.2", "--encoding", "latin-1", "127.0.0.1", "0")
+    peer = env.peer("connect", "127.0.0.1", port, "send", text_file(env, 100_000),
+                    "--tls-ca", env.cert("ca.pem"), "--tls-version", "1.2")
+    expect_exit(peer, 0)
+    expect_exit(sockcat, 0)
+    assert peer.result()["tls"] == "TLSv1.2", peer.result()
+    with open(env.path("in.txt")) as f:
+        assert sockcat.text("stdout") == f.read()
+
+
+@test
+def test_tls_unix_socket_keep_open(env):
+    data = env.random_file()
+    path = env.path("tls.sock")
+    sockcat, _ = tls_listener(env, "-k", "--send-file", data, "-U", path)
+    for i in range(2):
+        out = env.path(f"out{i}.bin")
+        # stdin stays open: a client that half-closed at once would stop the server sending.
+        client = tls_client(env, "--ssl-servername", "localhost", "-U", path,
+                            stdin=subprocess.PIPE, stdout_path=out)
+        expect_exit(client, 0)
+        expect_same_file(out, data)
+    sockcat.kill()
+
+
+def expect_tls_failure(sockcat, message):
+    expect_clean_failure(sockcat, re.escape(message) + r"\n")
+
+
+@test
+def test_tls_wrong_host(env):
+    sockcat, port = tls_listener(env, "127.0.0.1", "0")
+    client = tls_client(env, "--ssl-servername", "example.com", "127.0.0.1", port)
+    expect_tls_failure(client, f"sockcat: TLS handshake with ('127.0.0.1', {port}) failed: "
+                               "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                               "Hostname mismatch, certificate is not valid for 'example.com'.")
+    expect_exit(sockcat, 1)
+
+
+@test
+def test_tls_expired_and_self_signed(env):
+    for name, why in (("expired", "certificate has expired"),
+                      ("selfsigned", "self-signed certificate")):
+        sockcat, port = env.sockcat_listener("--ssl", "--ssl-cert", env.cert(f"{name}.pem"),
+                                             "--ssl-key", env.cert(f"{name}.key"),
+                                             "127.0.0.1", "0")
+        client = tls_client(env, "127.0.0.1", port)
+        expect_tls_failure(client, f"sockcat: TLS handshake with ('127.0.0.1', {port}) failed: "
+                                   f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                                   f"{why}")
+        expect_exit(sockcat, 1)
+    # --no-ssl-verify accepts it (ncat's default).
+    sockcat, port = env.sockcat_listener("--ssl", "--ssl-cert", env.cert("selfsigned.pem"),
+                                         "--ssl-key", env.cert("selfsigned.key"),
+                                         "127.0.0.1", "0")
+    client = env.run_sockcat("--ssl", "--no-ssl-verify", "127.0.0.1", port)
+    expect_exit(client, 0)
+    expect_exit(sockcat, 0)
+
+
+@test
+def test_tls_plaintext_peer(env):
+    # A plaintext server that answers the ClientHello with text, and a plaintext client.
+    peer, port = env.serving_peer("text_then_wait", b"HTTP/1.0 400 Bad\r\n\r\n".hex())
+    client = tls_client(env, "127.0.0.1", port)
+    expect_tls_failure(client, f"sockcat: TLS handshake with ('127.0.0.1', {port}) failed: "
+                               "[SSL: WRONG_VERSION_NUMBER] wrong version number")
+    sockcat, port = tls_listener(env, "127.0.0.1", "0")
+    plain = env.peer("connect", "127.0.0.1", port, "text_then_wait", b"hello\n".hex())
+    expect_clean_failure(sockcat, r"(?s).*sockcat: TLS handshake with \('127\.0\.0\.1', \d+\) "
+                                  r"failed: \[SSL: (WRONG_VERSION_NUMBER|HTTP_REQUEST|"
+                                  r"RECORD_LAYER_FAILURE)\] [^\n]*\n")
+    # The peers' bytes were left unread: both get a reset, which is all they can report.
+    for p in (peer, plain):
+        p.finish()
+
+
+@test
+def test_tls_no_sigpipe_peer_vanishes(env):
+    # sockcat streams /dev/zero over TLS; the CPython peer reads a little and resets.
+    peer, port = env.serving_peer("reset", "--small-window", "--tls-cert",
+                                  env.cert("server.pem"), "--tls-key", env.cert("server.key"))
+    sockcat = tls_client(env, "127.0.0.1", port, stdin="/dev/zero")
+    expect_sigpipe_not_ignored(sockcat)
+    # The reset reaches one thread as ECONNRESET; the other may read the end that follows.
+    expect_clean_failure(sockcat, r"(sockcat: warning: the TLS peer closed without "
+                                  r"close_notify [^\n]*\n)?"
+                                  r"sockcat: (send|receive) failed: \[Errno (32|104)\] "
+                                  r"(Broken pipe|Connection reset by peer)\n")
+    expect_exit(peer, 0)
+
+
+@test
+def test_tls_usage_errors(env):
+    for args, message in ((["-l", "--ssl", "0"], "-l --ssl needs --ssl-cert FILE"),
+                          (["--ssl-alpn", "h2", "h", "1"], "the --ssl-* options need --ssl"),
+                          (["--ssl", "-U", "x"], "-U --ssl needs --ssl-servername NAME")):
+        sockcat = env.run_sockcat(*args)
+        expect_exit(sockcat, 2)
+        assert f"sockcat: {message}" in sockcat.text(), sockcat.output()
+
+
 # ---- the runner --------------------------------------------------------------------------
 
 
-def run_one(name, sockcat, python):
+def run_one(name, sockcat, python, certs):
     tmp = tempfile.mkdtemp(prefix=f"sockcat-{name}-")
-    env = Env(sockcat, python, tmp)
+    env = Env(sockcat, python, tmp, certs)
     start = time.monotonic()
     try:
         TESTS[name](env)
@@ -650,6 +936,7 @@ def run_one(name, sockcat, python):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sockcat", help="the sockcat binary")
+    parser.add_argument("--certs", help="the TLS tests' certificates (make_tls_certificates.sh)")
     parser.add_argument("--list", action="store_true", help="print the test names")
     parser.add_argument("tests", nargs="*", help="tests to run (default: all)")
     args = parser.parse_args()
@@ -661,7 +948,7 @@ def main():
         parser.error(f"unknown tests {unknown}" if unknown else "--sockcat is required")
     python = python313()
     names = args.tests or list(TESTS)
-    results = {name: run_one(name, os.path.abspath(args.sockcat), python) for name in names}
+    results = {name: run_one(name, os.path.abspath(args.sockcat), python, args.certs) for name in names}
     failed = [n for n, ok in results.items() if not ok]
     print(f"sockcat tests: {len(results) - len(failed)} passed, {len(failed)} failed"
           + (f" ({', '.join(failed)})" if failed else ""))
