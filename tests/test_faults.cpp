@@ -163,9 +163,8 @@ TEST(Faults, FailedFromfdClosesItsDuplicateExactlyOnce) {
   script plan;
   plan.then(call::fcntl, action::fail(ENOMEM));
   scope faults(next_fd, plan);
-  EXPECT_EQ(pysock_test::raised_errno(
-                [&] { (void)fromfd(original.fileno(), family::local, sock_type::stream); }),
-            ENOMEM);
+  EXPECT_THROW_ERRNO((void)fromfd(original.fileno(), family::local, sock_type::stream), os_error,
+                     ENOMEM);
   EXPECT_EQ(faults.injected_errors(), 1u);
   EXPECT_EQ(faults.calls(call::close), 1u);
 }

@@ -33,7 +33,6 @@ using namespace pysock;
 using pysock::socket;  // not ::socket from <sys/socket.h>
 using namespace std::chrono_literals;
 using pysock_test::bytes_of;
-using pysock_test::raised_errno;
 using pysock_test::tcp_pair;
 using pysock_test::unix_pair;
 
@@ -102,7 +101,7 @@ TEST_F(Socket, AdoptRejectsBadDescriptors) {
 
   const int closed_fd = ::dup(0);
   ::close(closed_fd);
-  EXPECT_EQ(raised_errno([&] { (void)socket::adopt(closed_fd); }), EBADF);
+  EXPECT_THROW_ERRNO((void)socket::adopt(closed_fd), os_error, EBADF);
 
   const int file = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(file, 0);
@@ -178,7 +177,7 @@ TEST_F(Socket, UnknownFamilyPrintsItsNumber) {
 }
 
 TEST_F(Socket, BadFamilyRaisesTheErrno) {
-  EXPECT_EQ(raised_errno([&] { socket s(static_cast<family>(12345)); }), EAFNOSUPPORT);
+  EXPECT_THROW_ERRNO(socket s(static_cast<family>(12345)), os_error, EAFNOSUPPORT);
 }
 
 // ---- 1.2 RAII close and repr --------------------------------------------------------------
@@ -265,7 +264,7 @@ TEST_F(Socket, MovedFromSocketIsClosedAndHarmless) {
   EXPECT_TRUE(s.closed());
   EXPECT_EQ(s.repr(), "<pysock.socket [closed] fd=-1>");
   EXPECT_NO_THROW(s.close());
-  EXPECT_EQ(raised_errno([&] { (void)s.recv(1); }), EBADF);
+  EXPECT_THROW_ERRNO((void)s.recv(1), os_error, EBADF);
 }
 
 TEST_F(Socket, MoveAssignmentClosesTheTarget) {
@@ -432,7 +431,7 @@ TEST_F(Socket, CloseWithAnIoReferenceIsDeferred) {
   ref.release();
   EXPECT_EQ(server.fileno(), -1);
   EXPECT_FALSE(fd_is_open(fd));
-  EXPECT_EQ(raised_errno([&server = server] { server.getsockname(); }), EBADF);
+  EXPECT_THROW_ERRNO(server.getsockname(), os_error, EBADF);
 }
 
 TEST_F(Socket, TheLastOfTwoReferencesCloses) {
@@ -517,7 +516,7 @@ TEST_F(Socket, CloseAfterTheFdWasClosedBehindItsBack) {
   // testCloseException: another owner closed the same fd.
   socket s;
   ::close(s.fileno());
-  EXPECT_EQ(raised_errno([&] { s.close(); }), EBADF);
+  EXPECT_THROW_ERRNO(s.close(), os_error, EBADF);
 }
 
 TEST_F(Socket, SendAfterCloseFails) {
@@ -558,7 +557,7 @@ TEST_F(Socket, IoReferenceOnAClosedSocket) {
   s.close();
   auto ref = s.io_ref();
   std::byte buffer[4];
-  EXPECT_EQ(raised_errno([&] { (void)ref.recv_into(buffer); }), EBADF);
+  EXPECT_THROW_ERRNO((void)ref.recv_into(buffer), os_error, EBADF);
 }
 
 // ---- 1.5 the timeout model ----------------------------------------------------------------
@@ -874,7 +873,7 @@ TEST_F(Socket, ShutdownWriteIsHalfClose) {
 
 TEST_F(Socket, ShutdownOfUnconnectedSocket) {
   socket s;
-  EXPECT_EQ(raised_errno([&] { s.shutdown(shut::rdwr); }), ENOTCONN);
+  EXPECT_THROW_ERRNO(s.shutdown(shut::rdwr), os_error, ENOTCONN);
 }
 
 // ---- 9.3 TCPCloserTest --------------------------------------------------------------------
@@ -1070,7 +1069,7 @@ TEST_F(Socket, SocketOptions) {
 
 TEST_F(Socket, GetpeernameOfUnconnectedSocket) {
   socket s;
-  EXPECT_EQ(raised_errno([&] { s.getpeername(); }), ENOTCONN);
+  EXPECT_THROW_ERRNO(s.getpeername(), os_error, ENOTCONN);
 }
 
 // How many connections a listener with `backlog` queues before a non-blocking connect gets

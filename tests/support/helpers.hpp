@@ -69,18 +69,6 @@ class child_process {
 // stderr, once).
 const std::string& python_command();
 
-// The errno of the os_error that `call` throws; a test failure (and -1) when it throws none.
-template <class Call>
-int raised_errno(Call&& call) {
-  try {
-    call();
-  } catch (const pysock::os_error& e) {
-    return e.errno_value().value_or(0);
-  }
-  ADD_FAILURE() << "no os_error was raised";
-  return -1;
-}
-
 // Two connected sockets: over loopback TCP (client, server side) or an AF_UNIX socketpair.
 std::pair<pysock::socket, pysock::socket> tcp_pair();
 std::pair<pysock::socket, pysock::socket> unix_pair();
