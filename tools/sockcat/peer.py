@@ -95,22 +95,24 @@ def wchan_of(path):
         return None
 
 
-def threads_waiting_in(pid, kernel_function):
-    """The threads of process `pid` asleep in `kernel_function` (their /proc wchan files)."""
+def threads_waiting_in(pid, kernel_functions):
+    """The threads of process `pid` asleep in one of `kernel_functions` (their /proc wchan
+    files)."""
     return {path for path in glob.glob(f"/proc/{pid}/task/*/wchan")
-            if wchan_of(path) == kernel_function}
+            if wchan_of(path) in kernel_functions}
 
 
-def done_with(threads, kernel_function):
-    """Every one of `threads` left `kernel_function` and is asleep elsewhere, or exited: it
+def done_with(threads, kernel_functions):
+    """Every one of `threads` left `kernel_functions` and is asleep elsewhere, or exited: it
     finished what woke it, not just started to."""
-    return all(wchan_of(path) not in ("0", kernel_function) for path in threads)
+    return all(wchan_of(path) not in ("0", *kernel_functions) for path in threads)
 
 
 # Where a Unix stream socket's send (also sendfile) waits for room, and where its recv waits for
-# data.
-SEND_WAIT = "sock_alloc_send_pskb"
-RECV_WAIT = "unix_stream_data_wait"
+# data: unix_stream_data_wait, or its caller when the kernel inlined it (Linux 6.x builds do, and
+# wchan names the caller).
+SEND_WAIT = ("sock_alloc_send_pskb",)
+RECV_WAIT = ("unix_stream_data_wait", "unix_stream_read_generic")
 
 
 def wait_for(condition, what):
@@ -132,19 +134,24 @@ def client_pid(sock):
 def role_close_after_half_close(sock, _arg):
     """Never reads: once the client's send is blocked, half-closes (the client sees EOF while
     its send is blocked), then closes: that send gets EPIPE. Meant for a Unix socket, where
-    nothing makes room in the client's buffer before the close. Both waits read the client's
-    state from /proc (SO_PEERCRED names it) instead of guessing it from timing."""
+    nothing makes room in the client's buffer before the close. Every step waits for the
+    client's state, read from /proc (SO_PEERCRED names it), never for time to pass."""
     pid = client_pid(sock)
-    wait_for(lambda: threads_waiting_in(pid, SEND_WAIT), "the client's send never blocked")
-    receiving = threads_waiting_in(pid, RECV_WAIT)
+    # sockcat sends on one thread and receives on another: wait until one is blocked in send
+    # and one waits in recv. Neither can leave that state before this peer acts, so the pair
+    # is seen together however the machine schedules them.
+    receiving = set()
+
+    def blocked_both_ways():
+        nonlocal receiving
+        receiving = threads_waiting_in(pid, RECV_WAIT)
+        return receiving and threads_waiting_in(pid, SEND_WAIT)
+
+    wait_for(blocked_both_ways, "the client never blocked in send while waiting in recv")
     sock.shutdown(socket.SHUT_WR)
-    # Closing with unread data resets the client's recv: first let it return the EOF. A thread
-    # seen waiting in recv is watched until it sleeps elsewhere (e.g. joining its sender); a
-    # client not seen in recv (sockcat reading stdin too) gets the old pause.
-    if receiving:
-        wait_for(lambda: done_with(receiving, RECV_WAIT), "the client's recv never saw the EOF")
-    else:
-        time.sleep(0.3)
+    # Closing with unread data resets the client's recv: first let it return the EOF, i.e.
+    # watch its thread until it sleeps elsewhere (joining its sender) or exits.
+    wait_for(lambda: done_with(receiving, RECV_WAIT), "the client's recv never saw the EOF")
     sock.close()
     return {}
 
