@@ -41,10 +41,11 @@ TEST(ErrorMap, EveryPep3151ErrnoHasItsClass) {
       {ENOTSOCK, typeid(os_error)},
       {EINVAL, typeid(os_error)},
   };
-  for (const auto& [errno_value, type] : map) {
+  for (const auto& expected : map) {  // not a structured binding: clang 14 cannot capture it
+    const int errno_value = expected.first;
     SCOPED_TRACE("errno " + std::to_string(errno_value));
     EXPECT_THROW_WITH(raise_os_error(errno_value), os_error, [&](const os_error& e) {
-      EXPECT_EQ(std::type_index(typeid(e)), type);
+      EXPECT_EQ(std::type_index(typeid(e)), expected.second);
       EXPECT_EQ(e.code().value(), errno_value);
       EXPECT_EQ(e.code().category(), std::generic_category());
     });
