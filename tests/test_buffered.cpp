@@ -85,6 +85,19 @@ TEST(BufferedReader, ReadlineVectorOfTheCImplementation) {
   EXPECT_EQ(r.readline(), "");
 }
 
+// readline_into reuses one string for lines that grow, shrink and end at EOF.
+TEST(BufferedReader, ReadlineIntoReusesTheStringAcrossLengths) {
+  buffered_reader r(raw_of({"a much longer line\nshort\n\nlonger again\nno newline"}));
+  std::string line = "previous contents";
+  for (const char* expected :
+       {"a much longer line\n", "short\n", "\n", "longer again\n", "no newline"}) {
+    EXPECT_TRUE(r.readline_into(line));
+    EXPECT_EQ(line, expected);
+  }
+  EXPECT_FALSE(r.readline_into(line));
+  EXPECT_EQ(line, "");
+}
+
 TEST(BufferedReader, LongLinesAcrossManyRefillsAndLimitsKeepMemoryBounded) {
   // An 8 MiB line read in pieces of readline(1000): the buffer holds a piece and one read-ahead,
   // never the line.
@@ -233,6 +246,24 @@ TEST(BufferedWriter, BuffersUntilFullAndCopiesData) {
   EXPECT_EQ(raw->written, "");
   w.flush();
   EXPECT_EQ(raw->written, "abc");
+}
+
+// Short writes are copied inline in pieces chosen by their size (1-3, 4-7, 8-15, 16-32 bytes)
+// and longer ones by memcpy: every size, at every alignment the sizes before it leave.
+TEST(BufferedWriter, WritesOfEverySizeAreCopiedExactly) {
+  auto raw = std::make_shared<mock_raw>();
+  buffered_writer w(raw, 4096);
+  std::string expected;
+  for (std::size_t size = 0; size <= 40; ++size) {
+    std::string data;
+    for (std::size_t i = 0; i < size; ++i)
+      data += char('A' + (size * 7 + i) % 58);
+    EXPECT_EQ(w.write(data), size);
+    expected += data;
+  }
+  EXPECT_EQ(w.pending(), expected.size());
+  w.flush();
+  EXPECT_EQ(raw->written, expected);
 }
 
 TEST(BufferedWriter, WriteOfBufferSizeGoesStraightToRaw) {

@@ -81,9 +81,13 @@ class buffered_reader final : public buffered_base, public lending_reader {
   // Like readinto, but at most one raw read, and none once some bytes were copied.
   std::optional<std::size_t> readinto1(std::span<std::byte> buffer) override;
   std::string readline(std::ptrdiff_t limit = -1) override;
+  // resize + memcpy rather than assign: assign's general path (overlap and length checks) cost
+  // 19 more instructions a line (W1 rb at L=16: 94.5 -> 75.6 per line, L=80: 123 -> 104).
   bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override {
-    line.assign(readline_view(limit));
-    return !line.empty();
+    auto view = readline_view(limit);
+    line.resize(view.size());
+    if (!view.empty()) std::memcpy(line.data(), view.data(), view.size());
+    return !view.empty();
   }
   bool readable() const override { return raw_->readable(); }
   void flush() override { raw_->flush(); }
@@ -219,8 +223,37 @@ class buffered_writer final : public buffered_base {
  private:
   void flush_buffer();
   void append(std::string_view data) noexcept {
-    std::memcpy(buffer_.get() + pending_, data.data(), data.size());
+    char* to = buffer_.get() + pending_;
+    if (data.size() <= short_write) {
+      copy_short(to, data.data(), data.size());
+    } else {
+      std::memcpy(to, data.data(), data.size());
+    }
     pending_ += data.size();
+  }
+  // Writes up to this size are copied inline: a short write is what the buffer is for, and the
+  // call into libc's memcpy cost more than copying (W3: 36.5 -> 29.5 instructions per 16-byte
+  // message, user time 3.6-4.5 -> 1.7-2.1 ns).
+  static constexpr std::size_t short_write = 32;
+  // The first and the last `Size` bytes of [from, from + n), for Size <= n <= 2 * Size: two
+  // fixed-size copies that overlap in the middle, without a loop or a call.
+  template <std::size_t Size>
+  static void copy_ends(char* to, const char* from, std::size_t n) noexcept {
+    std::memcpy(to, from, Size);
+    std::memcpy(to + n - Size, from + n - Size, Size);
+  }
+  static void copy_short(char* to, const char* from, std::size_t n) noexcept {
+    if (n >= 16) {
+      copy_ends<16>(to, from, n);
+    } else if (n >= 8) {
+      copy_ends<8>(to, from, n);
+    } else if (n >= 4) {
+      copy_ends<4>(to, from, n);
+    } else if (n > 0) {  // 1-3 bytes: the first, the middle and the last
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
   }
 
   std::unique_ptr<char[]> buffer_;  // buffer_size_ bytes, the first pending_ of them waiting
