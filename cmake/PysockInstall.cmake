@@ -17,6 +17,25 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/pysockConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/pysockConfig.cmake ${PROJECT_BINARY_DIR}/pysockConfigVersion.cmake
   DESTINATION ${PYSOCK_CMAKE_DIR})
 
+# pysock.pc and pysock-ssl.pc find their prefix from where they lie (${pcfiledir}), so an install
+# made with `cmake --install --prefix DIR` (packagers, ~/.local) or moved later still gives working
+# flags.
+# An absolute LIBDIR or INCLUDEDIR is kept as given.
+set(PYSOCK_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+if(IS_ABSOLUTE "${PYSOCK_PC_DIR}")
+  set(PYSOCK_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH pysock_pc_up "/prefix/${PYSOCK_PC_DIR}" "/prefix")
+  set(PYSOCK_PC_PREFIX "\${pcfiledir}/${pysock_pc_up}")
+endif()
+foreach(kind LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${kind}}")
+    set(PYSOCK_PC_${kind} "${CMAKE_INSTALL_${kind}}")
+  else()
+    set(PYSOCK_PC_${kind} "\${prefix}/${CMAKE_INSTALL_${kind}}")
+  endif()
+endforeach()
+
 if(PYSOCK_SSL)
   # Its own export set, loaded by find_package(pysock COMPONENTS ssl) after finding OpenSSL.
   install(TARGETS pysock-ssl EXPORT pysockSslTargets
@@ -33,8 +52,8 @@ if(PYSOCK_SSL)
     set(PYSOCK_SSL_PC_REQUIRES_PRIVATE "")
   endif()
   configure_file(cmake/pysock-ssl.pc.in ${PROJECT_BINARY_DIR}/pysock-ssl.pc @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/pysock-ssl.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  install(FILES ${PROJECT_BINARY_DIR}/pysock-ssl.pc DESTINATION ${PYSOCK_PC_DIR})
 endif()
 
 configure_file(cmake/pysock.pc.in ${PROJECT_BINARY_DIR}/pysock.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/pysock.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/pysock.pc DESTINATION ${PYSOCK_PC_DIR})

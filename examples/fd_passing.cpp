@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -52,7 +53,9 @@ int main() try {
   child_end.close();
 
   const int fds[] = {write_end.get()};
-  pysock::send_fds(parent_end, "pipe", fds);
+  // The fds travel with the first byte; a stream socket may take less than the whole message.
+  const std::string_view note = "pipe";
+  parent_end.sendall(note.substr(pysock::send_fds(parent_end, note, fds)));
   write_end.reset();  // the child holds the only write end now, so EOF comes when it is done
   std::cout << "sent the pipe's write end (fd " << fds[0] << ") to child " << pid << '\n';
 

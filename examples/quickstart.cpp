@@ -134,7 +134,8 @@ void pass_a_pipe() {
   pysock::owned_fd read_end(fds[0]);
   pysock::owned_fd write_end(fds[1]);
   const int to_send[] = {write_end.get()};
-  pysock::send_fds(left, "take this pipe", to_send);
+  const std::string_view offer = "take this pipe";
+  left.sendall(offer.substr(pysock::send_fds(left, offer, to_send)));  // the rest, if any
   write_end.reset();  // only the received copy is left
   auto message = pysock::recv_fds(right, 64, 4);
   check(message.data == "take this pipe" && message.fds.size() == 1,

@@ -94,7 +94,7 @@ sent_message send_message(pysock::socket& sender, const scenario& s, const owned
     raw.push_back(dups.back().get());
   }
   try {
-    pysock::send_fds(sender, s.data, raw);
+    check(pysock::send_fds(sender, s.data, raw) == s.data.size());  // small: taken whole
   } catch (const pysock::value_error&) {
     check(s.fds > pysock::max_fds_per_message);
     return {};
@@ -114,7 +114,8 @@ struct received {
 // One recv_fds call with `flags`, checked on its own: fds within maxfds, each a close-on-exec
 // /dev/null, and no other new fd in the process. nullopt: it would block.
 std::optional<pysock::recv_fds_result> checked_recv_fds(pysock::socket& receiver, const scenario& s,
-                                                        const struct stat& null_stat, int flags) {
+                                                        const struct stat& null_stat,
+                                                        pysock::msg_flags flags) {
   const std::size_t fds_before = open_fd_count();
   std::optional<pysock::recv_fds_result> result;
   try {
@@ -135,14 +136,14 @@ std::optional<pysock::recv_fds_result> checked_recv_fds(pysock::socket& receiver
 // One recv_fds call that consumes, added to `total`; false once nothing more can come.
 bool receive_once(pysock::socket& receiver, const scenario& s, const struct stat& null_stat,
                   received& total) {
-  std::optional<pysock::recv_fds_result> result = checked_recv_fds(receiver, s, null_stat, 0);
+  std::optional<pysock::recv_fds_result> result = checked_recv_fds(receiver, s, null_stat, {});
   if (!result) {
     total.consumed = true;
     return false;
   }
   total.fds += result->fds.size();
-  total.ctrunc |= (result->msg_flags & pysock::msg_ctrunc) != 0;
-  total.trunc |= (result->msg_flags & pysock::msg_trunc) != 0;
+  total.ctrunc |= any(result->msg_flags & pysock::msg_ctrunc);
+  total.trunc |= any(result->msg_flags & pysock::msg_trunc);
   total.data += result->data;
   if (s.type != pysock::sock_type::stream) {
     total.consumed = true;  // one call reads a whole datagram or seqpacket record
@@ -178,7 +179,7 @@ void run(const scenario& s) {
   check(::fstat(null.get(), &null_stat) == 0);
   const sent_message sent = send_message(sender, s, null);
   sender.close();
-  if (s.peek_first) checked_recv_fds(receiver, s, null_stat, pysock::msg_peek);
+  if (s.peek_first) (void)checked_recv_fds(receiver, s, null_stat, pysock::msg_peek);
   received total;
   for (std::size_t calls = 0; calls <= max_data + 1; ++calls) {
     if (!receive_once(receiver, s, null_stat, total)) break;

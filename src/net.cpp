@@ -273,10 +273,11 @@ bool has_dualstack_ipv6() noexcept {
 
 namespace {
 
-// A socket owning `fd` (closed if adopting fails).
+// A socket owning `fd`. socket::adopt leaves the fd alone when it fails, so `fd` closes it then,
+// once; on success the socket owns it and `fd` lets go.
 socket adopt_owned(owned_fd fd) {
   socket adopted = socket::adopt(fd.get());
-  fd.release();
+  (void)fd.release();
   return adopted;
 }
 
@@ -388,7 +389,8 @@ std::string getfqdn(std::string_view name) {
 // ---- fd passing ---------------------------------------------------------------------------
 
 std::size_t send_fds(socket& sock, std::span<const std::span<const std::byte>> buffers,
-                     std::span<const int> fds, int flags, const std::optional<address>& addr) {
+                     std::span<const int> fds, msg_flags flags,
+                     const std::optional<address>& addr) {
   if (fds.size() > max_fds_per_message)
     throw value_error("send_fds: at most 253 file descriptors fit in one message (got " +
                       std::to_string(fds.size()) + ")");
@@ -398,14 +400,14 @@ std::size_t send_fds(socket& sock, std::span<const std::span<const std::byte>> b
   return sock.sendmsg(buffers, std::span(&rights, 1), flags, addr);
 }
 
-std::size_t send_fds(socket& sock, std::string_view data, std::span<const int> fds, int flags,
+std::size_t send_fds(socket& sock, std::string_view data, std::span<const int> fds, msg_flags flags,
                      const std::optional<address>& addr) {
   const std::span<const std::byte> buffer = std::as_bytes(std::span(data.data(), data.size()));
   return send_fds(sock, std::span(&buffer, 1), fds, flags, addr);
 }
 
-recv_fds_result recv_fds(socket& sock, std::size_t bufsize, std::size_t maxfds, int flags) {
-  auto message = sock.recvmsg(bufsize, CMSG_SPACE(maxfds * sizeof(int)), flags | MSG_CMSG_CLOEXEC);
+recv_fds_result recv_fds(socket& sock, std::size_t bufsize, std::size_t maxfds, msg_flags flags) {
+  auto message = sock.recvmsg(bufsize, CMSG_SPACE(maxfds * sizeof(int)), flags | msg_cmsg_cloexec);
   // Take ownership of every delivered fd at once, so that none leaks whatever happens next.
   std::size_t delivered = 0;
   for (const auto& item : message.ancdata)
@@ -414,7 +416,7 @@ recv_fds_result recv_fds(socket& sock, std::size_t bufsize, std::size_t maxfds, 
   // Linux echoes MSG_CMSG_CLOEXEC back in msg_flags; it is pysock's choice, not news.
   recv_fds_result result{std::move(message.data),
                          {},
-                         message.msg_flags & ~MSG_CMSG_CLOEXEC,
+                         message.msg_flags & ~msg_cmsg_cloexec,
                          std::move(message.address)};
   result.fds.reserve(delivered);
   for (const auto& item : message.ancdata) {
@@ -429,7 +431,7 @@ recv_fds_result recv_fds(socket& sock, std::size_t bufsize, std::size_t maxfds, 
   // cannot take it, so it is closed and reported as a truncation.
   if (result.fds.size() > maxfds) {
     result.fds.resize(maxfds);
-    result.msg_flags |= MSG_CTRUNC;
+    result.msg_flags |= msg_ctrunc;
   }
   return result;
 }

@@ -149,7 +149,7 @@ void send_by_copy(const socket_core& core, file_transfer& transfer) {
         buffer.data(), read_some(transfer.file, std::span(buffer).first(size)));
     if (chunk.empty()) return;
     while (!chunk.empty()) {
-      const std::size_t sent = send_core(core, chunk, 0);
+      const std::size_t sent = send_core(core, chunk, {});
       chunk = chunk.subspan(sent);
       transfer.sent += sent;
       detail::sendfile_stats().fallback_bytes.fetch_add(sent, std::memory_order_relaxed);

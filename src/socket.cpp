@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,10 +21,31 @@
 
 namespace pysock {
 
-static_assert(msg_oob == MSG_OOB && msg_peek == MSG_PEEK && msg_dontroute == MSG_DONTROUTE);
-static_assert(msg_ctrunc == MSG_CTRUNC && msg_trunc == MSG_TRUNC && msg_dontwait == MSG_DONTWAIT);
-static_assert(msg_eor == MSG_EOR && msg_waitall == MSG_WAITALL);
-static_assert(msg_cmsg_cloexec == MSG_CMSG_CLOEXEC);
+// pysock's constants are Linux's values.
+template <auto Flag>
+constexpr bool is_native(int value) {
+  return detail::bits(Flag) == value;
+}
+static_assert(is_native<msg_oob>(MSG_OOB) && is_native<msg_peek>(MSG_PEEK));
+static_assert(is_native<msg_dontroute>(MSG_DONTROUTE) && is_native<msg_ctrunc>(MSG_CTRUNC));
+static_assert(is_native<msg_trunc>(MSG_TRUNC) && is_native<msg_dontwait>(MSG_DONTWAIT));
+static_assert(is_native<msg_eor>(MSG_EOR) && is_native<msg_waitall>(MSG_WAITALL));
+static_assert(is_native<msg_cmsg_cloexec>(MSG_CMSG_CLOEXEC));
+
+template <class Option>
+constexpr bool is_option(int level, int name) {
+  return Option::level == level && Option::name == name;
+}
+static_assert(is_option<reuse_address>(SOL_SOCKET, SO_REUSEADDR));
+static_assert(is_option<keep_alive>(SOL_SOCKET, SO_KEEPALIVE));
+static_assert(is_option<send_buffer_size>(SOL_SOCKET, SO_SNDBUF));
+static_assert(is_option<receive_buffer_size>(SOL_SOCKET, SO_RCVBUF));
+static_assert(is_option<linger_option>(SOL_SOCKET, SO_LINGER));
+static_assert(sizeof(linger_option::native_type) == sizeof(::linger));
+static_assert(is_option<tcp_nodelay>(IPPROTO_TCP, TCP_NODELAY));
+static_assert(is_option<tcp_keepidle>(IPPROTO_TCP, TCP_KEEPIDLE));
+static_assert(is_option<tcp_keepinterval>(IPPROTO_TCP, TCP_KEEPINTVL));
+static_assert(is_option<tcp_keepcount>(IPPROTO_TCP, TCP_KEEPCNT));
 
 namespace {
 
@@ -147,21 +169,24 @@ std::size_t checked_size(std::span<std::byte> buffer, std::size_t nbytes, const 
   return nbytes;
 }
 
-ssize_t try_recv(const socket_core& core, std::span<std::byte> buffer, int flags,
+ssize_t try_recv(const socket_core& core, std::span<std::byte> buffer, msg_flags flags,
                  int& error) noexcept {
   return try_timed_call(
-      core, POLLIN, [&](int fd) { return ::recv(fd, buffer.data(), buffer.size(), flags); }, error);
+      core, POLLIN,
+      [&](int fd) { return ::recv(fd, buffer.data(), buffer.size(), detail::bits(flags)); }, error);
 }
 
-ssize_t try_send(const socket_core& core, std::span<const std::byte> data, int flags, int& error,
-                 std::optional<clock::time_point> deadline = std::nullopt) noexcept {
+ssize_t try_send(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
+                 int& error, std::optional<clock::time_point> deadline = std::nullopt) noexcept {
   return try_timed_call(
       core, POLLOUT,
-      [&](int fd) { return ::send(fd, data.data(), data.size(), flags | MSG_NOSIGNAL); }, error,
-      deadline);
+      [&](int fd) {
+        return ::send(fd, data.data(), data.size(), detail::bits(flags) | MSG_NOSIGNAL);
+      },
+      error, deadline);
 }
 
-std::size_t recv_into_core(const socket_core& core, std::span<std::byte> buffer, int flags) {
+std::size_t recv_into_core(const socket_core& core, std::span<std::byte> buffer, msg_flags flags) {
   int error = 0;
   return raised(try_recv(core, buffer, flags, error), error, "recv");
 }
@@ -223,7 +248,7 @@ int connect_core(socket_core& core, const detail::native_address& target) {
 
 namespace detail {
 
-std::size_t send_core(const socket_core& core, std::span<const std::byte> data, int flags,
+std::size_t send_core(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
                       std::optional<clock::time_point> deadline) {
   int error = 0;
   return raised(try_send(core, data, flags, error, deadline), error, "send");
@@ -253,9 +278,10 @@ socket socket::adopt(int fd) {
   const int fam = get_int_option(fd, SOL_SOCKET, SO_DOMAIN);
   const int typ = get_int_option(fd, SOL_SOCKET, SO_TYPE);
   const int pro = get_int_option(fd, SOL_SOCKET, SO_PROTOCOL);
-  socket adopted(make_core(fd, fam, typ, pro));
-  init_timeout(*adopted.core_, false);
-  return adopted;
+  // No socket owns the fd before the last step that can fail: a failed adopt never closes it.
+  auto core = make_core(fd, fam, typ, pro);
+  init_timeout(*core, false);
+  return socket(std::move(core));
 }
 
 socket::socket(socket&& other) noexcept = default;
@@ -403,33 +429,34 @@ int socket::connect_ex(const address& addr) {
 
 // ---- sending ------------------------------------------------------------------------------
 
-std::size_t socket::send(std::span<const std::byte> data, int flags) {
+std::size_t socket::send(std::span<const std::byte> data, msg_flags flags) {
   return send_core(core(), data, flags);
 }
-std::size_t socket::send(std::string_view data, int flags) {
+std::size_t socket::send(std::string_view data, msg_flags flags) {
   return send(as_bytes(data), flags);
 }
-std::size_t socket::send(std::span<const std::byte> data, std::error_code& ec, int flags) noexcept {
+std::size_t socket::send(std::span<const std::byte> data, std::error_code& ec,
+                         msg_flags flags) noexcept {
   const socket_core* c = core_or_ebadf(core_, ec);
   if (!c) return 0;
   int error = 0;
   return reported(try_send(*c, data, flags, error), error, ec);
 }
-std::size_t socket::send(std::string_view data, std::error_code& ec, int flags) noexcept {
+std::size_t socket::send(std::string_view data, std::error_code& ec, msg_flags flags) noexcept {
   return send(as_bytes(data), ec, flags);
 }
 
-void socket::sendall(std::span<const std::byte> data, int flags) {
+void socket::sendall(std::span<const std::byte> data, msg_flags flags) {
   auto& c = core();
   const auto deadline = sendall_deadline(c);
   while (!data.empty())
     data = data.subspan(send_core(c, data, flags, deadline));
 }
-void socket::sendall(std::string_view data, int flags) {
+void socket::sendall(std::string_view data, msg_flags flags) {
   sendall(as_bytes(data), flags);
 }
 std::size_t socket::sendall(std::span<const std::byte> data, std::error_code& ec,
-                            int flags) noexcept {
+                            msg_flags flags) noexcept {
   const socket_core* c = core_or_ebadf(core_, ec);
   if (!c) return 0;
   const auto deadline = sendall_deadline(*c);
@@ -441,19 +468,19 @@ std::size_t socket::sendall(std::span<const std::byte> data, std::error_code& ec
   }
   return sent;
 }
-std::size_t socket::sendall(std::string_view data, std::error_code& ec, int flags) noexcept {
+std::size_t socket::sendall(std::string_view data, std::error_code& ec, msg_flags flags) noexcept {
   return sendall(as_bytes(data), ec, flags);
 }
 
-std::size_t socket::sendto(std::span<const std::byte> data, const address& addr, int flags) {
+std::size_t socket::sendto(std::span<const std::byte> data, const address& addr, msg_flags flags) {
   auto& c = core();
   const auto native = detail::to_native(addr, static_cast<pysock::family>(c.family), "sendto");
   return static_cast<std::size_t>(timed_call(c, POLLOUT, "sendto", [&](int fd) {
-    return ::sendto(fd, data.data(), data.size(), flags | MSG_NOSIGNAL, native.get(),
+    return ::sendto(fd, data.data(), data.size(), detail::bits(flags) | MSG_NOSIGNAL, native.get(),
                     native.length);
   }));
 }
-std::size_t socket::sendto(std::string_view data, const address& addr, int flags) {
+std::size_t socket::sendto(std::string_view data, const address& addr, msg_flags flags) {
   return sendto(as_bytes(data), addr, flags);
 }
 
@@ -496,7 +523,7 @@ std::vector<ancillary_data> decode_ancillary(msghdr& header) {
 }  // namespace
 
 std::size_t socket::sendmsg(std::span<const std::span<const std::byte>> buffers,
-                            std::span<const ancillary_data> ancdata, int flags,
+                            std::span<const ancillary_data> ancdata, msg_flags flags,
                             const std::optional<address>& addr) {
   auto& c = core();
   std::vector<iovec> vectors;
@@ -515,38 +542,40 @@ std::size_t socket::sendmsg(std::span<const std::span<const std::byte>> buffers,
     header.msg_name = target->get();
     header.msg_namelen = target->length;
   }
-  return static_cast<std::size_t>(timed_call(
-      c, POLLOUT, "sendmsg", [&](int fd) { return ::sendmsg(fd, &header, flags | MSG_NOSIGNAL); }));
+  return static_cast<std::size_t>(timed_call(c, POLLOUT, "sendmsg", [&](int fd) {
+    return ::sendmsg(fd, &header, detail::bits(flags) | MSG_NOSIGNAL);
+  }));
 }
 
 // ---- receiving ----------------------------------------------------------------------------
 
-std::string socket::recv(std::size_t bufsize, int flags) {
+std::string socket::recv(std::size_t bufsize, msg_flags flags) {
   std::string data(bufsize, '\0');
   data.resize(recv_into(std::as_writable_bytes(std::span(data.data(), data.size())), 0, flags));
   return data;
 }
 
-std::size_t socket::recv_into(std::span<std::byte> buffer, std::size_t nbytes, int flags) {
+std::size_t socket::recv_into(std::span<std::byte> buffer, std::size_t nbytes, msg_flags flags) {
   const std::size_t size = checked_size(buffer, nbytes, "buffer too small for requested bytes");
   return recv_into_core(core(), buffer.first(size), flags);
 }
 
-std::string socket::recv(std::size_t bufsize, std::error_code& ec, int flags) {
+std::string socket::recv(std::size_t bufsize, std::error_code& ec, msg_flags flags) {
   std::string data(bufsize, '\0');
   data.resize(recv_into(std::as_writable_bytes(std::span(data.data(), data.size())), ec, flags));
   return data;
 }
 
 std::size_t socket::recv_into(std::span<std::byte> buffer, std::error_code& ec,
-                              int flags) noexcept {
+                              msg_flags flags) noexcept {
   const socket_core* c = core_or_ebadf(core_, ec);
   if (!c) return 0;
   int error = 0;
   return reported(try_recv(*c, buffer, flags, error), error, ec);
 }
 
-std::pair<std::string, std::optional<address>> socket::recvfrom(std::size_t bufsize, int flags) {
+std::pair<std::string, std::optional<address>> socket::recvfrom(std::size_t bufsize,
+                                                                msg_flags flags) {
   std::string data(bufsize, '\0');
   auto [size, from] =
       recvfrom_into(std::as_writable_bytes(std::span(data.data(), data.size())), 0, flags);
@@ -556,18 +585,18 @@ std::pair<std::string, std::optional<address>> socket::recvfrom(std::size_t bufs
 
 std::pair<std::size_t, std::optional<address>> socket::recvfrom_into(std::span<std::byte> buffer,
                                                                      std::size_t nbytes,
-                                                                     int flags) {
+                                                                     msg_flags flags) {
   const std::size_t size =
       checked_size(buffer, nbytes, "nbytes is greater than the length of the buffer");
   detail::native_address from;
   const auto received = timed_call(core(), POLLIN, "recvfrom", [&](int fd) {
     from.length = sizeof from.storage;
-    return ::recvfrom(fd, buffer.data(), size, flags, from.get(), &from.length);
+    return ::recvfrom(fd, buffer.data(), size, detail::bits(flags), from.get(), &from.length);
   });
   return {static_cast<std::size_t>(received), detail::from_native(from.get(), from.length)};
 }
 
-recvmsg_result socket::recvmsg(std::size_t bufsize, std::size_t ancbufsize, int flags) {
+recvmsg_result socket::recvmsg(std::size_t bufsize, std::size_t ancbufsize, msg_flags flags) {
   recvmsg_result result;
   result.data.resize(bufsize);
   std::vector<std::byte> control(ancbufsize);
@@ -582,11 +611,11 @@ recvmsg_result socket::recvmsg(std::size_t bufsize, std::size_t ancbufsize, int 
     header.msg_iovlen = 1;
     header.msg_control = control.empty() ? nullptr : control.data();
     header.msg_controllen = control.size();
-    return ::recvmsg(fd, &header, flags);
+    return ::recvmsg(fd, &header, detail::bits(flags));
   });
   result.data.resize(static_cast<std::size_t>(received));
   result.ancdata = decode_ancillary(header);
-  result.msg_flags = header.msg_flags;
+  result.msg_flags = static_cast<msg_flags>(header.msg_flags);
   result.address = detail::from_native(from.get(), header.msg_namelen);
   return result;
 }
@@ -754,25 +783,25 @@ detail::socket_core& socket_io_ref::core() const {
 }
 
 std::size_t socket_io_ref::recv_into(std::span<std::byte> buffer) {
-  return recv_into_core(core(), buffer, 0);
+  return recv_into_core(core(), buffer, {});
 }
 
 std::size_t socket_io_ref::send(std::span<const std::byte> data) {
-  return send_core(core(), data, 0);
+  return send_core(core(), data, {});
 }
 
 std::size_t socket_io_ref::recv_into(std::span<std::byte> buffer, std::error_code& ec) noexcept {
   const socket_core* c = core_or_ebadf(core_, ec);
   if (!c) return 0;
   int error = 0;
-  return reported(try_recv(*c, buffer, 0, error), error, ec);
+  return reported(try_recv(*c, buffer, {}, error), error, ec);
 }
 
 std::size_t socket_io_ref::send(std::span<const std::byte> data, std::error_code& ec) noexcept {
   const socket_core* c = core_or_ebadf(core_, ec);
   if (!c) return 0;
   int error = 0;
-  return reported(try_send(*c, data, 0, error), error, ec);
+  return reported(try_send(*c, data, {}, error), error, ec);
 }
 
 timeout socket_io_ref::gettimeout() const {

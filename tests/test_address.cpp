@@ -1,5 +1,6 @@
 // address.hpp: address values, Python's str/repr of them, sockaddr conversion, getaddrinfo.
 #include "pysock/address.hpp"
+#include "support/expect_throw.hpp"
 
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -74,12 +75,8 @@ TEST(NativeAddress, BroadcastNames) {
   const auto native = detail::to_native(inet_address{"<broadcast>", 9}, family::inet, "sendto");
   EXPECT_EQ(detail::from_native(native.get(), native.length),
             address(inet_address{"255.255.255.255", 9}));
-  try {
-    detail::to_native(inet6_address{"<broadcast>", 1}, family::inet6, "bind");
-    FAIL() << "no exception";
-  } catch (const os_error& e) {
-    EXPECT_STREQ(e.what(), "address family mismatched");
-  }
+  EXPECT_THROW_MSG(detail::to_native(inet6_address{"<broadcast>", 1}, family::inet6, "bind"),
+                   os_error, "address family mismatched");
 }
 
 TEST(NativeAddress, HostNamesResolve) {
@@ -91,12 +88,8 @@ TEST(NativeAddress, HostNamesResolve) {
 
 TEST(NativeAddress, PortRangeIsPythons) {
   for (int port : {-1, 65536, 70000}) {
-    try {
-      detail::to_native(inet_address{"127.0.0.1", port}, family::inet, "bind");
-      FAIL() << port;
-    } catch (const value_error& e) {
-      EXPECT_STREQ(e.what(), "bind(): port must be 0-65535.");
-    }
+    EXPECT_THROW_MSG(detail::to_native(inet_address{"127.0.0.1", port}, family::inet, "bind"),
+                     value_error, "bind(): port must be 0-65535.");
   }
   EXPECT_THROW(detail::to_native(inet6_address{"::1", 65536}, family::inet6, "connect"),
                value_error);
@@ -128,23 +121,16 @@ TEST(NativeAddress, ScopeNamesResolve) {
 }
 
 TEST(NativeAddress, WrongShapeForFamily) {
-  try {
-    detail::to_native(inet6_address{"::1", 1, 2, 3}, family::inet, "bind");
-    FAIL();
-  } catch (const value_error& e) {
-    EXPECT_STREQ(e.what(), "AF_INET address must be a pair (host, port)");
-  }
+  EXPECT_THROW_MSG(detail::to_native(inet6_address{"::1", 1, 2, 3}, family::inet, "bind"),
+                   value_error, "AF_INET address must be a pair (host, port)");
   EXPECT_THROW(detail::to_native(unix_address{"/x"}, family::inet6, "bind"), value_error);
   EXPECT_THROW(detail::to_native(inet_address{"x", 1}, family::local, "bind"), value_error);
 }
 
 TEST(NativeAddress, WrongFamilyOfHostIsAGaiError) {
-  try {
-    detail::to_native(inet_address{"::1", 1}, family::inet, "bind");
-    FAIL();
-  } catch (const pysock::gai_error& e) {
-    EXPECT_EQ(e.code().category(), gai_category());
-  }
+  EXPECT_THROW_WITH(
+      detail::to_native(inet_address{"::1", 1}, family::inet, "bind"), pysock::gai_error,
+      [&](const pysock::gai_error& e) { EXPECT_EQ(e.code().category(), gai_category()); });
 }
 
 TEST(NativeAddress, UnixPathsAndAbstractNames) {
@@ -161,12 +147,8 @@ TEST(NativeAddress, UnixPathTooLongIsAClearError) {
   const std::size_t room = sizeof(sockaddr_un{}.sun_path);
   EXPECT_NO_THROW(
       detail::to_native(unix_address{std::string(room - 1, 'x')}, family::local, "bind"));
-  try {
-    detail::to_native(unix_address{std::string(room, 'x')}, family::local, "bind");
-    FAIL();
-  } catch (const value_error& e) {
-    EXPECT_STREQ(e.what(), "AF_UNIX path too long");
-  }
+  EXPECT_THROW_MSG(detail::to_native(unix_address{std::string(room, 'x')}, family::local, "bind"),
+                   value_error, "AF_UNIX path too long");
   // An abstract name may use every byte of sun_path, but no more.
   EXPECT_NO_THROW(detail::to_native(unix_address{std::string(1, '\0') + std::string(room - 1, 'a')},
                                     family::local, "bind"));
@@ -221,18 +203,11 @@ TEST(GetAddrInfo, CanonicalName) {
 }
 
 TEST(GetAddrInfo, FailuresAreGaiErrors) {
-  try {
-    getaddrinfo("not an address", 80, family::unspec, sock_type::stream, 0, ai_flags::numerichost);
-    FAIL();
-  } catch (const pysock::gai_error& e) {
-    EXPECT_STREQ(e.what(), "[Errno -2] Name or service not known");
-  }
-  try {
-    getaddrinfo("127.0.0.1", -1, family::inet, sock_type::stream);
-    FAIL();
-  } catch (const pysock::gai_error& e) {
-    EXPECT_STREQ(e.what(), "[Errno -8] Servname not supported for ai_socktype");
-  }
+  EXPECT_THROW_MSG(getaddrinfo("not an address", 80, family::unspec, sock_type::stream, 0,
+                               ai_flags::numerichost),
+                   pysock::gai_error, "[Errno -2] Name or service not known");
+  EXPECT_THROW_MSG(getaddrinfo("127.0.0.1", -1, family::inet, sock_type::stream), pysock::gai_error,
+                   "[Errno -8] Servname not supported for ai_socktype");
 }
 
 TEST(GetAddrInfo, LocalhostWorksWithoutAddrconfig) {

@@ -71,7 +71,7 @@ TEST(Faults, EintrStormKeepsTheTimeout) {
   random_plan plan(7, 0.9, 0.0, 0.0);
   scope faults(a.fileno(), plan);
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_THROW(a.recv(1), timeout_error);
+  EXPECT_THROW((void)a.recv(1), timeout_error);
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(took, 0.19);
@@ -96,6 +96,7 @@ TEST(Faults, RecvSeesShortReads) {
 // sendall must deliver every byte exactly once after any sequence of short writes, EINTR and
 // (with a timeout) EAGAIN.
 void sendall_under_faults(std::optional<std::chrono::duration<double>> timeout, double p_eagain) {
+  std::size_t injected = 0, shortened = 0;
   for (unsigned seed = 0; seed < 200; ++seed) {
     auto [a, b] = unix_pair();
     a.settimeout(timeout);
@@ -105,10 +106,15 @@ void sendall_under_faults(std::optional<std::chrono::duration<double>> timeout, 
       random_plan plan(seed, 0.1, p_eagain, 0.5);
       scope faults(a.fileno(), plan);
       a.sendall(data);
+      injected += faults.injected_errors();
+      shortened += faults.shortened();
     }
     a.shutdown(shut::wr);
     ASSERT_EQ(peer.finish(), data) << "seed " << seed;
   }
+  // Without this a plan that never fires (or an interposer that is not linked) would pass.
+  EXPECT_GT(injected, 0u);
+  EXPECT_GT(shortened, 0u);
 }
 
 TEST(Faults, SendallBlockingSurvivesShortWritesAndEintr) {
@@ -119,6 +125,50 @@ TEST(Faults, SendallWithTimeoutSurvivesEagainToo) {
   sendall_under_faults(5s, 0.2);
 }
 
+// socket::adopt's ownership rule: when it throws, the fd is untouched and still the caller's.
+// An fcntl failure comes after the fd was read as a socket (setting O_NONBLOCK for the default
+// timeout), the last point where adopt can fail.
+class default_timeout_scope {
+ public:
+  explicit default_timeout_scope(timeout t) : saved_(getdefaulttimeout()) { setdefaulttimeout(t); }
+  ~default_timeout_scope() { setdefaulttimeout(saved_); }
+
+ private:
+  timeout saved_;
+};
+
+TEST(Faults, FailedAdoptLeavesTheFdOpenAndUntouched) {
+  const int fd = socket(family::local).detach();  // blocking: O_NONBLOCK clear
+  default_timeout_scope with_timeout(5s);
+  {
+    script plan;
+    plan.then(call::fcntl, action::fail(ENOMEM));
+    scope faults(fd, plan);
+    EXPECT_THROW_ERRNO((void)socket::adopt(fd), os_error, ENOMEM);
+    EXPECT_EQ(faults.injected_errors(), 1u);
+    EXPECT_EQ(faults.calls(call::close), 0u);
+  }
+  EXPECT_GE(::fcntl(fd, F_GETFD), 0) << "adopt closed an fd it did not take";
+  EXPECT_EQ(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+  ::close(fd);
+}
+
+// fromfd and socketpair hand their new fds to adopt through an owning handle: when adopt fails,
+// the fd must be closed exactly once (a second close could hit an fd another thread opened).
+TEST(Faults, FailedFromfdClosesItsDuplicateExactlyOnce) {
+  default_timeout_scope with_timeout(5s);
+  socket original(family::local);
+  const int next_fd = ::dup(0);  // the lowest free fd: where fromfd's duplicate will land
+  ::close(next_fd);
+  script plan;
+  plan.then(call::fcntl, action::fail(ENOMEM));
+  scope faults(next_fd, plan);
+  EXPECT_THROW_ERRNO((void)fromfd(original.fileno(), family::local, sock_type::stream), os_error,
+                     ENOMEM);
+  EXPECT_EQ(faults.injected_errors(), 1u);
+  EXPECT_EQ(faults.calls(call::close), 1u);
+}
+
 TEST(Faults, ResetMidStreamIsConnectionResetError) {
   auto [a, b] = unix_pair();
   b.sendall("first");
@@ -126,7 +176,7 @@ TEST(Faults, ResetMidStreamIsConnectionResetError) {
   plan.then(call::recv, action::pass()).then(call::recv, action::fail(ECONNRESET));
   scope faults(a.fileno(), plan);
   EXPECT_EQ(a.recv(64), "first");
-  EXPECT_THROW(a.recv(64), connection_reset_error);
+  EXPECT_THROW((void)a.recv(64), connection_reset_error);
 }
 
 TEST(Faults, EpipeIsBrokenPipeError) {
@@ -159,13 +209,8 @@ TEST(Faults, AcceptFailuresLeakNothing) {
       .then(call::accept4, action::fail(ECONNABORTED))
       .then(call::accept4, action::fail(EINTR));
   scope faults(listener.fileno(), plan);
-  try {
-    listener.accept();
-    FAIL();
-  } catch (const os_error& e) {
-    EXPECT_EQ(e.errno_value(), EMFILE);
-  }
-  EXPECT_THROW(listener.accept(), connection_aborted_error);
+  EXPECT_THROW_ERRNO((void)listener.accept(), os_error, EMFILE);
+  EXPECT_THROW((void)listener.accept(), connection_aborted_error);
   auto [accepted, peer] = listener.accept();  // EINTR is retried
   EXPECT_EQ(peer, client.getsockname());
 }
@@ -322,12 +367,12 @@ TEST(FaultSchedules, ResetMidLineRaisesAfterAPrefix) {
     plan.then(call::recv, action::fail(ECONNRESET));
     scope faults(a.fileno(), plan);
     std::string got;
-    try {
-      for (std::string line; !(line = f.readline()).empty();)
-        got += line;
-      FAIL() << "no reset seen, seed " << seed;
-    } catch (const connection_reset_error&) {
-    }
+    EXPECT_THROW(
+        {
+          for (std::string line; !(line = f.readline()).empty();)
+            got += line;
+        },
+        connection_reset_error);
     ASSERT_EQ(data.compare(0, got.size(), got), 0) << "not a prefix, seed " << seed;
   }
 }
@@ -346,7 +391,7 @@ TEST(FaultSchedules, ResetMidSendfile) {
   plan.then(call::sendfile, action::shorten(1000)).then(call::sendfile, action::fail(ECONNRESET));
   {
     scope faults(a.fileno(), plan);
-    EXPECT_THROW(a.sendfile(fd), connection_reset_error);
+    EXPECT_THROW((void)a.sendfile(fd), connection_reset_error);
   }
   EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), 1000);
   EXPECT_EQ(b.recv(65536).size(), 1000u);
@@ -359,11 +404,11 @@ TEST(FaultSchedules, ResetMidSendfile) {
 TEST(FaultSchedules, ResetMidRecvFds) {
   auto [a, b] = unix_pair();
   const int fds[] = {0, 1, 2};
-  pysock::send_fds(b, "fds", fds);
+  ASSERT_EQ(pysock::send_fds(b, "fds", fds), 3u);
   script plan;
   plan.then(call::recvmsg, action::fail(ECONNRESET));
   scope faults(a.fileno(), plan);
-  EXPECT_THROW(pysock::recv_fds(a, 16, 3), connection_reset_error);
+  EXPECT_THROW((void)pysock::recv_fds(a, 16, 3), connection_reset_error);
   const auto message = pysock::recv_fds(a, 16, 3);  // the message is still there
   EXPECT_EQ(message.data, "fds");
   EXPECT_EQ(message.fds.size(), 3u);

@@ -32,7 +32,6 @@ using pysock::socketpair;   // not ::socketpair
 using namespace std::chrono_literals;
 using pysock_test::bytes_of;
 using pysock_test::python_command;
-using pysock_test::raised_errno;
 using pysock_test::run_command;
 using pysock_test::tcp_pair;
 using pysock_test::unix_pair;
@@ -133,27 +132,23 @@ std::optional<blackhole> make_blackhole(const address& bind_to) {
 
 TEST_F(Net, ConnectToUnusedPortIsRefused) {
   const int port = unused_tcp_port();
-  try {
-    create_connection("127.0.0.1", port);
-    FAIL() << "connected to an unused port";
-  } catch (const connection_refused_error& e) {
-    EXPECT_EQ(e.errno_value(), ECONNREFUSED);
-  }
+  EXPECT_THROW_ERRNO((void)create_connection("127.0.0.1", port), connection_refused_error,
+                     ECONNREFUSED);
 }
 
 TEST_F(Net, CreateConnectionAllErrorsHasOneErrorPerResolvedAddress) {
   PYSOCK_REQUIRE_LOCALHOST();
   const int port = unused_tcp_port();
   const auto resolved = getaddrinfo("localhost", port, family::unspec, sock_type::stream);
-  try {
-    create_connection("localhost", port, use_default_timeout, std::nullopt, {.all_errors = true});
-    FAIL() << "connected to an unused port";
-  } catch (const exception_group& group) {
-    EXPECT_EQ(std::string(group.what()).rfind("create_connection failed", 0), 0u) << group.what();
-    ASSERT_EQ(group.exceptions().size(), resolved.size());
-    for (const auto& error : group.exceptions())
-      EXPECT_THROW(std::rethrow_exception(error), os_error);
-  }
+  EXPECT_THROW_WITH((void)create_connection("localhost", port, use_default_timeout, std::nullopt,
+                                            {.all_errors = true}),
+                    exception_group, [&](const exception_group& group) {
+                      EXPECT_EQ(std::string(group.what()).rfind("create_connection failed", 0), 0u)
+                          << group.what();
+                      ASSERT_EQ(group.exceptions().size(), resolved.size());
+                      for (const auto& error : group.exceptions())
+                        EXPECT_THROW(std::rethrow_exception(error), os_error);
+                    });
 }
 
 TEST_F(Net, AllErrorsKeepsAttemptOrderAndClasses) {
@@ -161,14 +156,13 @@ TEST_F(Net, AllErrorsKeepsAttemptOrderAndClasses) {
   MAKE_BLACKHOLE(hole, address(inet_address{"127.0.0.1", 0}));
   connect_options options{.all_errors = true};
   options.resolver = fixed_answer({inet_address{"127.0.0.1", port}, hole->addr()});
-  try {
-    create_connection("ignored", 0, 0.2s, std::nullopt, options);
-    FAIL() << "connected";
-  } catch (const exception_group& group) {
-    ASSERT_EQ(group.exceptions().size(), 2u);
-    EXPECT_THROW(std::rethrow_exception(group.exceptions()[0]), connection_refused_error);
-    EXPECT_THROW(std::rethrow_exception(group.exceptions()[1]), timeout_error);
-  }
+  EXPECT_THROW_WITH((void)create_connection("ignored", 0, 0.2s, std::nullopt, options),
+                    exception_group, [&](const exception_group& group) {
+                      ASSERT_EQ(group.exceptions().size(), 2u);
+                      EXPECT_THROW(std::rethrow_exception(group.exceptions()[0]),
+                                   connection_refused_error);
+                      EXPECT_THROW(std::rethrow_exception(group.exceptions()[1]), timeout_error);
+                    });
 }
 
 TEST_F(Net, WithoutAllErrorsTheLastErrorIsThrownUnchanged) {
@@ -177,16 +171,14 @@ TEST_F(Net, WithoutAllErrorsTheLastErrorIsThrownUnchanged) {
   const address refused = inet_address{"127.0.0.1", port};
   connect_options refused_last;
   refused_last.resolver = fixed_answer({hole->addr(), refused});
-  EXPECT_THROW(create_connection("ignored", 0, 0.2s, std::nullopt, refused_last),
+  EXPECT_THROW((void)create_connection("ignored", 0, 0.2s, std::nullopt, refused_last),
                connection_refused_error);
   connect_options timeout_last;
   timeout_last.resolver = fixed_answer({refused, hole->addr()});
-  try {
-    create_connection("ignored", 0, 0.2s, std::nullopt, timeout_last);
-    FAIL() << "connected";
-  } catch (const timeout_error& e) {
-    EXPECT_STREQ(e.what(), "timed out");  // bpo-9792: a timeout stays a timeout
-  }
+  EXPECT_THROW_WITH((void)create_connection("ignored", 0, 0.2s, std::nullopt, timeout_last),
+                    timeout_error, [&](const timeout_error& e) {
+                      EXPECT_STREQ(e.what(), "timed out");  // bpo-9792: a timeout stays a timeout
+                    });
 }
 
 TEST_F(Net, TimeoutAppliesToEachAttempt) {
@@ -194,8 +186,9 @@ TEST_F(Net, TimeoutAppliesToEachAttempt) {
   MAKE_BLACKHOLE(second, address(inet_address{"127.0.0.1", 0}));
   connect_options options;
   options.resolver = fixed_answer({first->addr(), second->addr()});
-  const double took = elapsed_seconds(
-      [&] { EXPECT_THROW(create_connection("x", 0, 0.2s, std::nullopt, options), timeout_error); });
+  const double took = elapsed_seconds([&] {
+    EXPECT_THROW((void)create_connection("x", 0, 0.2s, std::nullopt, options), timeout_error);
+  });
   EXPECT_GE(took, 0.38);
   EXPECT_LT(took, 2.0);
 }
@@ -203,17 +196,16 @@ TEST_F(Net, TimeoutAppliesToEachAttempt) {
 TEST_F(Net, EmptyResolverAnswerIsAnOsError) {
   connect_options options;
   options.resolver = fixed_answer({});
-  try {
-    create_connection("localhost", 80, use_default_timeout, std::nullopt, options);
-    FAIL() << "no exception";
-  } catch (const os_error& e) {
-    EXPECT_STREQ(e.what(), "getaddrinfo returns an empty list");
-    EXPECT_EQ(e.errno_value(), std::nullopt);
-  }
+  EXPECT_THROW_WITH(
+      (void)create_connection("localhost", 80, use_default_timeout, std::nullopt, options),
+      os_error, [&](const os_error& e) {
+        EXPECT_STREQ(e.what(), "getaddrinfo returns an empty list");
+        EXPECT_EQ(e.errno_value(), std::nullopt);
+      });
 }
 
 TEST_F(Net, ResolverErrorPropagates) {
-  EXPECT_THROW(create_connection("nonexistent.invalid", 80), pysock::gai_error);
+  EXPECT_THROW((void)create_connection("nonexistent.invalid", 80), pysock::gai_error);
 }
 
 TEST_F(Net, ConnectsToALocalServerAndEchoes) {
@@ -238,7 +230,7 @@ TEST_F(Net, HostAndPortOverloadConnects) {
 }
 
 TEST_F(Net, UnixAddressIsAValueError) {
-  EXPECT_THROW(create_connection(unix_address{"/tmp/x"}), value_error);
+  EXPECT_THROW((void)create_connection(unix_address{"/tmp/x"}), value_error);
 }
 
 TEST_F(Net, SendallAfterCloseRaises) {
@@ -267,19 +259,18 @@ TEST_F(Net, SourceAddressPortZeroLetsTheOsChoose) {
 TEST_F(Net, SourceAddressInUseIsTheAttemptsError) {
   auto server = create_server(inet_address{"127.0.0.1", 0});
   auto taken = create_server(inet_address{"127.0.0.1", 0});
-  EXPECT_EQ(raised_errno([&] {
-              create_connection(server.getsockname(), use_default_timeout, taken.getsockname());
-            }),
-            EADDRINUSE);
+  EXPECT_THROW_ERRNO(
+      (void)create_connection(server.getsockname(), use_default_timeout, taken.getsockname()),
+      os_error, EADDRINUSE);
 }
 
 TEST_F(Net, NonOsErrorPropagatesAndTheSocketIsClosed) {
   // 10.4.5: CPython leaks the attempt's socket here; the fd check of the shared main proves
   // that pysock does not.
   auto server = create_server(inet_address{"127.0.0.1", 0});
-  EXPECT_THROW(
-      create_connection(server.getsockname(), use_default_timeout, address(unix_address{"/tmp/x"})),
-      value_error);
+  EXPECT_THROW((void)create_connection(server.getsockname(), use_default_timeout,
+                                       address(unix_address{"/tmp/x"})),
+               value_error);
 }
 
 TEST_F(Net, TimeoutLeftOutTakesTheDefault) {
@@ -305,7 +296,7 @@ TEST_F(Net, ExplicitTimeoutIsKept) {
 
 TEST_F(Net, ZeroTimeoutFailsEveryPendingAttemptAsBlockingIo) {
   MAKE_BLACKHOLE(hole, address(inet_address{"127.0.0.1", 0}));
-  EXPECT_THROW(create_connection(hole->addr(), timeout(0)), blocking_io_error);
+  EXPECT_THROW((void)create_connection(hole->addr(), timeout(0)), blocking_io_error);
 }
 
 TEST_F(Net, TimeoutBoundsLaterReads) {
@@ -315,7 +306,7 @@ TEST_F(Net, TimeoutBoundsLaterReads) {
   auto patient = create_connection(server.getsockname(), std::nullopt);
   auto [quick_conn, a] = server.accept();
   auto [patient_conn, b] = server.accept();
-  EXPECT_THROW(quick.recv(5), timeout_error);
+  EXPECT_THROW((void)quick.recv(5), timeout_error);
   patient_conn.sendall("done!");
   EXPECT_EQ(patient.recv(5), "done!");
 }
@@ -377,19 +368,19 @@ TEST_F(Net, HappyEyeballsStartsTheNextAttemptWhenARunningOneFails) {
 }
 
 TEST_F(Net, HappyEyeballsInterleavesAddressFamilies) {
+  // Decided by order, not time: the refused first attempt fails at once, so the next address in
+  // the reordered list is tried at once, and it connects long before the 60 s delay lets the
+  // third one start. Reordered (refused v4, v6, v4) the winner is IPv6; in the resolver's order
+  // (refused v4, v4, v6) it would be IPv4.
   REQUIRE_IPV6_LOOPBACK();
-  MAKE_BLACKHOLE(first, address(inet_address{"127.0.0.1", 0}));
-  MAKE_BLACKHOLE(second, address(inet_address{"127.0.0.1", 0}));
-  auto server = create_server(inet6_address{"::1", 0});
-  connect_options options{.happy_eyeballs_delay = 0.6s};
-  // Reordered to (first, server, second): the IPv6 address is the second attempt, not the third.
-  options.resolver = fixed_answer({first->addr(), second->addr(), server.getsockname()});
-  std::optional<socket> client;
-  const double took =
-      elapsed_seconds([&] { client = create_connection("x", 0, 10s, std::nullopt, options); });
-  EXPECT_GE(took, 0.55);
-  EXPECT_LT(took, 1.1);
-  EXPECT_EQ(client->family(), family::inet6);
+  auto server4 = create_server(inet_address{"127.0.0.1", 0});
+  auto server6 = create_server(inet6_address{"::1", 0});
+  connect_options options{.happy_eyeballs_delay = 60s};
+  options.resolver = fixed_answer(
+      {inet_address{"127.0.0.1", unused_tcp_port()}, server4.getsockname(), server6.getsockname()});
+  const socket client = create_connection("x", 0, 10s, std::nullopt, options);
+  EXPECT_EQ(client.family(), family::inet6);
+  EXPECT_EQ(client.getpeername(), server6.getsockname());
 }
 
 TEST_F(Net, HappyEyeballsAllErrorsInAttemptOrder) {
@@ -397,14 +388,13 @@ TEST_F(Net, HappyEyeballsAllErrorsInAttemptOrder) {
   connect_options options{.all_errors = true, .happy_eyeballs_delay = 0.05s};
   // The blackhole starts first but fails last (its timeout): the group keeps attempt order.
   options.resolver = fixed_answer({hole->addr(), inet_address{"127.0.0.1", unused_tcp_port()}});
-  try {
-    create_connection("x", 0, 0.3s, std::nullopt, options);
-    FAIL() << "connected";
-  } catch (const exception_group& group) {
-    ASSERT_EQ(group.exceptions().size(), 2u);
-    EXPECT_THROW(std::rethrow_exception(group.exceptions()[0]), timeout_error);
-    EXPECT_THROW(std::rethrow_exception(group.exceptions()[1]), connection_refused_error);
-  }
+  EXPECT_THROW_WITH((void)create_connection("x", 0, 0.3s, std::nullopt, options), exception_group,
+                    [&](const exception_group& group) {
+                      ASSERT_EQ(group.exceptions().size(), 2u);
+                      EXPECT_THROW(std::rethrow_exception(group.exceptions()[0]), timeout_error);
+                      EXPECT_THROW(std::rethrow_exception(group.exceptions()[1]),
+                                   connection_refused_error);
+                    });
 }
 
 // ---- 5.8, 5.9 / 9.8 create_server ---------------------------------------------------------
@@ -484,56 +474,46 @@ TEST_F(Net, Ipv4ServerOnAnyAddressServesAnIpv4Client) {
 }
 
 TEST_F(Net, DualstackNeedsTheInet6Family) {
-  try {
-    create_server(inet_address{"", 0}, {.family = family::inet, .dualstack_ipv6 = true});
-    FAIL() << "no exception";
-  } catch (const value_error& e) {
-    EXPECT_STREQ(e.what(), "dualstack_ipv6 requires AF_INET6 family");
-  }
+  EXPECT_THROW_MSG(
+      (void)create_server(inet_address{"", 0}, {.family = family::inet, .dualstack_ipv6 = true}),
+      value_error, "dualstack_ipv6 requires AF_INET6 family");
 }
 
 TEST_F(Net, BindErrorNamesTheAddress) {
   auto first = create_server(inet_address{"127.0.0.1", 0});
   const int port = port_of(first.getsockname());
-  try {
-    // Without SO_REUSEPORT the second bind fails although both set SO_REUSEADDR.
-    create_server(inet_address{"127.0.0.1", port});
-    FAIL() << "bound twice";
-  } catch (const os_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "[Errno 98] Address already in use (while attempting to bind "
-              "on address ('127.0.0.1', " +
-                  std::to_string(port) + "))");
-    EXPECT_EQ(e.errno_value(), EADDRINUSE);
-    EXPECT_EQ(e.strerror(),
-              "Address already in use (while attempting to bind on address "
-              "('127.0.0.1', " +
-                  std::to_string(port) + "))");
-  }
+  // Without SO_REUSEPORT the second bind fails although both set SO_REUSEADDR.
+  EXPECT_THROW_WITH((void)create_server(inet_address{"127.0.0.1", port}), os_error,
+                    [&](const os_error& e) {
+                      EXPECT_EQ(std::string(e.what()),
+                                "[Errno 98] Address already in use (while attempting to bind "
+                                "on address ('127.0.0.1', " +
+                                    std::to_string(port) + "))");
+                      EXPECT_EQ(e.errno_value(), EADDRINUSE);
+                      EXPECT_EQ(e.strerror(),
+                                "Address already in use (while attempting to bind on address "
+                                "('127.0.0.1', " +
+                                    std::to_string(port) + "))");
+                    });
 }
 
 TEST_F(Net, BindErrorKeepsTheErrnoSubclass) {
-  try {
-    create_server(unix_address{"/nonexistent-pysock-dir/sock"});
-    FAIL() << "bound";
-  } catch (const file_not_found_error& e) {
-    EXPECT_STREQ(e.what(),
-                 "[Errno 2] No such file or directory (while attempting to bind on address "
-                 "'/nonexistent-pysock-dir/sock')");
-  }
+  EXPECT_THROW_MSG((void)create_server(unix_address{"/nonexistent-pysock-dir/sock"}),
+                   file_not_found_error,
+                   "[Errno 2] No such file or directory (while attempting to bind on address "
+                   "'/nonexistent-pysock-dir/sock')");
 }
 
 TEST_F(Net, BindResolverErrorBecomesAPlainOsError) {
-  try {
-    create_server(inet_address{"nonexistent.invalid", 0});
-    FAIL() << "bound";
-  } catch (const os_error& e) {
-    EXPECT_EQ(typeid(e), typeid(os_error));  // Python loses the gaierror class too
-    EXPECT_EQ(e.errno_value(), -2);
-    EXPECT_STREQ(e.what(),
-                 "[Errno -2] Name or service not known (while attempting to bind on address "
-                 "('nonexistent.invalid', 0))");
-  }
+  EXPECT_THROW_WITH(
+      (void)create_server(inet_address{"nonexistent.invalid", 0}), os_error,
+      [&](const os_error& e) {
+        EXPECT_EQ(typeid(e), typeid(os_error));  // Python loses the gaierror class too
+        EXPECT_EQ(e.errno_value(), -2);
+        EXPECT_STREQ(e.what(),
+                     "[Errno -2] Name or service not known (while attempting to bind on address "
+                     "('nonexistent.invalid', 0))");
+      });
 }
 
 TEST_F(Net, CreateServerListensWithTheDefaultTimeout) {
@@ -592,8 +572,8 @@ TEST_F(Net, SocketpairTakesTheDefaultTimeout) {
 TEST_F(Net, SocketpairOfDatagrams) {
   auto [a, b] = socketpair(family::local, sock_type::dgram);
   EXPECT_EQ(a.type(), sock_type::dgram);
-  a.send("one");
-  a.send("two");
+  ASSERT_EQ(a.send("one"), 3u);
+  ASSERT_EQ(a.send("two"), 3u);
   EXPECT_EQ(b.recv(100), "one");
 }
 
@@ -637,14 +617,12 @@ TEST_P(FallbackSocketpair, RejectsAnIntruderThatConnectsFirst) {
   intruder = &stranger;
   detail::fallback_socketpair_listening = [](const address& listener) {
     intruder->setblocking(false);
-    intruder->connect_ex(listener);
+    // In progress (or done): the intruder is queued on the listener before the client.
+    const int error = intruder->connect_ex(listener);
+    EXPECT_TRUE(error == 0 || error == EINPROGRESS) << error;
   };
-  try {
-    fallback_socketpair(GetParam());
-    ADD_FAILURE() << "paired with the intruder";
-  } catch (const connection_error& e) {
-    EXPECT_STREQ(e.what(), "Unexpected peer connection");
-  }
+  EXPECT_THROW_MSG((void)fallback_socketpair(GetParam()), connection_error,
+                   "Unexpected peer connection");
   detail::fallback_socketpair_listening = nullptr;
   intruder = nullptr;
 }
@@ -654,20 +632,12 @@ INSTANTIATE_TEST_SUITE_P(Families, FallbackSocketpair,
                          [](const auto& instance) { return to_string(instance.param); });
 
 TEST_F(Net, FallbackSocketpairChecksItsArgumentsInOrder) {
-  const auto message_of = [](auto call) -> std::string {
-    try {
-      call();
-    } catch (const value_error& e) {
-      return e.what();
-    }
-    return "no value_error";
-  };
-  EXPECT_EQ(message_of([] { fallback_socketpair(family::local, sock_type::dgram, 1); }),
-            "Only AF_INET and AF_INET6 socket address families are supported");
-  EXPECT_EQ(message_of([] { fallback_socketpair(family::inet, sock_type::dgram, 1); }),
-            "Only SOCK_STREAM socket type is supported");
-  EXPECT_EQ(message_of([] { fallback_socketpair(family::inet, sock_type::stream, 1); }),
-            "Only protocol zero is supported");
+  EXPECT_THROW_MSG((void)fallback_socketpair(family::local, sock_type::dgram, 1), value_error,
+                   "Only AF_INET and AF_INET6 socket address families are supported");
+  EXPECT_THROW_MSG((void)fallback_socketpair(family::inet, sock_type::dgram, 1), value_error,
+                   "Only SOCK_STREAM socket type is supported");
+  EXPECT_THROW_MSG((void)fallback_socketpair(family::inet, sock_type::stream, 1), value_error,
+                   "Only protocol zero is supported");
 }
 
 // ---- 1.3.4 fromfd -------------------------------------------------------------------------
@@ -691,8 +661,8 @@ TEST_F(Net, FromfdOfANonSocketIsNotASocket) {
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   const owned_fd read_end(fds[0]), write_end(fds[1]);
-  EXPECT_EQ(raised_errno([&] { fromfd(read_end.get(), family::inet, sock_type::stream); }),
-            ENOTSOCK);
+  EXPECT_THROW_ERRNO((void)fromfd(read_end.get(), family::inet, sock_type::stream), os_error,
+                     ENOTSOCK);
 }
 
 TEST_F(Net, FromfdOfAClosedFdIsEbadf) {
@@ -700,7 +670,7 @@ TEST_F(Net, FromfdOfAClosedFdIsEbadf) {
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   ::close(fds[0]);
   ::close(fds[1]);
-  EXPECT_EQ(raised_errno([&] { fromfd(fds[0], family::inet, sock_type::stream); }), EBADF);
+  EXPECT_THROW_ERRNO((void)fromfd(fds[0], family::inet, sock_type::stream), os_error, EBADF);
 }
 
 // ---- 5.6 getfqdn ----------------------------------------------------------------------------
@@ -766,7 +736,7 @@ TEST_F(Net, SendAndRecvFds) {
   EXPECT_EQ(send_fds(sock1, MSG, read_ends), MSG.size());
   auto received = recv_fds(sock2, MSG.size() * 2, read_ends.size() * 2);
   EXPECT_EQ(received.data, MSG);
-  EXPECT_EQ(received.msg_flags, 0);
+  EXPECT_EQ(received.msg_flags, msg_flags::none);
   ASSERT_EQ(received.fds.size(), 10u);
   for (int i = 0; i < 10; ++i) {
     EXPECT_TRUE(fd_cloexec(received.fds[i].get()));  // MSG_CMSG_CLOEXEC
@@ -796,7 +766,7 @@ TEST_F(Net, RecvFdsCollectsEveryRightsMessage) {
   };
   const ancillary_data items[] = {rights(first.read_end.get()), rights(second.read_end.get())};
   const std::span<const std::byte> buffers[] = {bytes_of("x")};
-  sock1.sendmsg(buffers, items);
+  ASSERT_EQ(sock1.sendmsg(buffers, items), 1u);
   auto received = recv_fds(sock2, 10, 2);
   ASSERT_EQ(received.fds.size(), 2u);
   write_fd(first.write_end.get(), "1");
@@ -827,12 +797,12 @@ TEST_F(Net, RecvFdsReportsTruncationAndLeaksNothing) {
     pipes.push_back(make_pipe());
     read_ends.push_back(pipes.back().read_end.get());
   }
-  send_fds(sock1, "x", read_ends);
+  ASSERT_EQ(send_fds(sock1, "x", read_ends), 1u);
   // CMSG_SPACE for one int has room for two: the kernel delivers two, the caller gets one.
   auto received = recv_fds(sock2, 10, 1);
   EXPECT_EQ(received.data, "x");
   EXPECT_EQ(received.fds.size(), 1u);
-  EXPECT_NE(received.msg_flags & msg_ctrunc, 0);
+  EXPECT_TRUE(any(received.msg_flags & msg_ctrunc));
   write_fd(pipes[0].write_end.get(), "0");
   EXPECT_EQ(read_fd(received.fds[0].get()), "0");
   // The shared main's fd check proves that the fds cut off were closed.
@@ -842,20 +812,20 @@ TEST_F(Net, RecvFdsWithNoRoomForFds) {
   auto [sock1, sock2] = unix_pair();
   auto pipe = make_pipe();
   const int fd = pipe.read_end.get();
-  send_fds(sock1, "x", std::span(&fd, 1));
+  ASSERT_EQ(send_fds(sock1, "x", std::span(&fd, 1)), 1u);
   auto received = recv_fds(sock2, 10, 0);
   EXPECT_EQ(received.data, "x");
   EXPECT_TRUE(received.fds.empty());
-  EXPECT_NE(received.msg_flags & msg_ctrunc, 0);
+  EXPECT_TRUE(any(received.msg_flags & msg_ctrunc));
 }
 
 TEST_F(Net, SendFdsRefusesMoreThanOneMessageHolds) {
   auto [sock1, sock2] = unix_pair();
   auto pipe = make_pipe();
   const std::vector<int> fds(max_fds_per_message + 1, pipe.read_end.get());
-  EXPECT_THROW(send_fds(sock1, "x", fds), value_error);
+  EXPECT_THROW((void)send_fds(sock1, "x", fds), value_error);
   sock2.setblocking(false);
-  EXPECT_THROW(sock2.recv(10), blocking_io_error);  // nothing was sent
+  EXPECT_THROW((void)sock2.recv(10), blocking_io_error);  // nothing was sent
   const std::vector<int> most(max_fds_per_message, pipe.read_end.get());
   EXPECT_EQ(send_fds(sock1, "x", most), 1u);
   sock2.setblocking(true);
@@ -866,7 +836,7 @@ TEST_F(Net, RecvFdsPassesItsFlagsOn) {
   auto [sock1, sock2] = unix_pair();
   auto pipe = make_pipe();
   const int fd = pipe.read_end.get();
-  send_fds(sock1, MSG, std::span(&fd, 1));
+  ASSERT_EQ(send_fds(sock1, MSG, std::span(&fd, 1)), MSG.size());
   auto peeked = recv_fds(sock2, 1024, 1, msg_peek);
   EXPECT_EQ(peeked.data, MSG);
   auto received = recv_fds(sock2, 1024, 1);
@@ -882,7 +852,7 @@ TEST_F(Net, SendFdsPassesTheAddressOn) {
   socket sender(family::local, sock_type::dgram);
   auto pipe = make_pipe();
   const int fd = pipe.read_end.get();
-  EXPECT_EQ(send_fds(sender, "hi", std::span(&fd, 1), 0, address(name)), 2u);
+  EXPECT_EQ(send_fds(sender, "hi", std::span(&fd, 1), {}, address(name)), 2u);
   auto received = recv_fds(receiver, 10, 1);
   EXPECT_EQ(received.data, "hi");
   EXPECT_EQ(received.fds.size(), 1u);
@@ -898,11 +868,11 @@ TEST_F(Net, SendFdsPassesItsFlagsOn) {
   const std::string chunk(65536, 'x');
   try {
     for (int i = 0; i < 10000; ++i)
-      sock1.send(chunk);
+      (void)sock1.send(chunk);
   } catch (const blocking_io_error&) {
   }
   sock1.setblocking(true);
-  EXPECT_THROW(send_fds(sock1, "x", std::span(&fd, 1), msg_dontwait), blocking_io_error);
+  EXPECT_THROW((void)send_fds(sock1, "x", std::span(&fd, 1), msg_dontwait), blocking_io_error);
 }
 
 TEST_F(Net, OwnedFdClosesAndReleases) {
@@ -954,7 +924,7 @@ TEST_F(FdPassingInterop, PysockSendsAPipeToCPython) {
   {
     auto pipe = make_pipe();
     const int fd = pipe.read_end.get();
-    send_fds(mine_, "fds", std::span(&fd, 1));
+    ASSERT_EQ(send_fds(mine_, "fds", std::span(&fd, 1)), 3u);
     write_fd(pipe.write_end.get(), "written by pysock");
   }
   const auto python = run_python(
@@ -1047,7 +1017,7 @@ TEST_F(SendfileThreaded, PathOverloadOpensTheFile) {
 
 TEST_F(Sendfile, PathOverloadOfAMissingFile) {
   auto [client, server] = tcp_pair();
-  EXPECT_THROW(client.sendfile(std::filesystem::path("/nonexistent-pysock/file")),
+  EXPECT_THROW((void)client.sendfile(std::filesystem::path("/nonexistent-pysock/file")),
                file_not_found_error);
 }
 
@@ -1137,14 +1107,10 @@ TEST_P(SendfileThreadedPaths, CountBeyondTheEndSendsWhatThereIs) {
 TEST_P(SendfileThreadedPaths, NonBlockingSocketIsRefused) {
   auto [client, server] = tcp_pair();
   client.setblocking(false);
-  try {
-    client.sendfile(file_.get());
-    FAIL() << "no exception";
-  } catch (const value_error& e) {
-    EXPECT_STREQ(e.what(), "non-blocking sockets are not supported");
-  }
+  EXPECT_THROW_MSG((void)client.sendfile(file_.get()), value_error,
+                   "non-blocking sockets are not supported");
   server.setblocking(false);
-  EXPECT_THROW(server.recv(10), blocking_io_error);  // nothing was sent
+  EXPECT_THROW((void)server.recv(10), blocking_io_error);  // nothing was sent
   EXPECT_EQ(position(), 0u);
 }
 
@@ -1163,7 +1129,7 @@ TEST_P(SendfileThreadedPaths, TimeoutTriggeredLeavesThePositionAfterWhatWasSent)
   client.settimeout(0.05s);
   const auto fallback_before = detail::sendfile_stats().fallback_bytes.load();
   const double took = elapsed_seconds(
-      [&c = client, this] { EXPECT_THROW(c.sendfile(file_.get()), timeout_error); });
+      [&c = client, this] { EXPECT_THROW((void)c.sendfile(file_.get()), timeout_error); });
   EXPECT_LT(took, 5.0);
   const auto sent = position();
   if (GetParam()) {  // 4.3.11: a timeout never makes the zero-copy path fall back
@@ -1181,26 +1147,21 @@ TEST_P(SendfileThreadedPaths, TimeoutTriggeredLeavesThePositionAfterWhatWasSent)
 
 TEST_P(SendfileThreadedPaths, ParameterErrors) {
   socket datagram(family::inet, sock_type::dgram);
-  try {
-    datagram.sendfile(file_.get(), 0, 0);  // the type is checked before the count
-    FAIL() << "no exception";
-  } catch (const value_error& e) {
-    EXPECT_STREQ(e.what(), "only SOCK_STREAM type sockets are supported");
-  }
+  EXPECT_THROW_MSG(
+      {
+        (void)datagram.sendfile(file_.get(), 0, 0);  // the type is checked before the count
+      },
+      value_error, "only SOCK_STREAM type sockets are supported");
   auto [client, server] = tcp_pair();
-  try {
-    client.sendfile(file_.get(), 0, 0);
-    FAIL() << "no exception";
-  } catch (const value_error& e) {
-    EXPECT_STREQ(e.what(), "count must be a positive integer (got 0)");
-  }
+  EXPECT_THROW_MSG((void)client.sendfile(file_.get(), 0, 0), value_error,
+                   "count must be a positive integer (got 0)");
 }
 
 TEST_P(SendfileThreadedPaths, NothingSentLeavesThePositionAlone) {
   auto [client, server] = unix_pair();
   server.close();
   ::lseek(file_.get(), 10, SEEK_SET);
-  EXPECT_THROW(client.sendfile(file_.get(), 100), broken_pipe_error);
+  EXPECT_THROW((void)client.sendfile(file_.get(), 100), broken_pipe_error);
   EXPECT_EQ(position(), 10u);
 }
 
@@ -1258,15 +1219,14 @@ TEST_F(SendfileThreaded, PipeTakesTheFallback) {
 TEST_F(Sendfile, PipeWithAnOffsetCannotSeek) {
   auto pipe = make_pipe();
   auto [client, server] = tcp_pair();
-  EXPECT_EQ(raised_errno([&, &client = client] { client.sendfile(pipe.read_end.get(), 10); }),
-            ESPIPE);
+  EXPECT_THROW_ERRNO((void)client.sendfile(pipe.read_end.get(), 10), os_error, ESPIPE);
 }
 
 TEST_F(Sendfile, StreamCheckIsABitTestAsInPython) {
   // 4.2.2: SOCK_SEQPACKET (5) has the SOCK_STREAM bit, so it passes the type check.
   auto [a, b] = socketpair(family::local, sock_type::seqpacket);
   try {
-    a.sendfile(file_.get(), 0, 10);
+    (void)a.sendfile(file_.get(), 0, 10);
   } catch (const value_error& e) {
     ADD_FAILURE() << "seqpacket refused: " << e.what();
   } catch (const os_error&) {
@@ -1278,7 +1238,7 @@ TEST_F(Sendfile, ClosedFileIsEbadf) {
   auto [client, server] = tcp_pair();
   const int closed = file_.get();
   file_.reset();
-  EXPECT_EQ(raised_errno([&, &client = client] { client.sendfile(closed); }), EBADF);
+  EXPECT_THROW_ERRNO((void)client.sendfile(closed), os_error, EBADF);
 }
 
 TEST_F(Sendfile, GonePeerIsBrokenPipeNotSigpipe) {
@@ -1287,7 +1247,7 @@ TEST_F(Sendfile, GonePeerIsBrokenPipeNotSigpipe) {
     auto [client, server] = unix_pair();
     server.close();
     try {
-      client.sendfile(file_.get());
+      (void)client.sendfile(file_.get());
       std::cout << "no exception\n";
     } catch (const broken_pipe_error&) {
       std::cout << "broken pipe\n";
@@ -1313,7 +1273,7 @@ TEST_F(Sendfile, SigpipePendingBeforeTheCallStaysPending) {
     auto [client, server] = unix_pair();
     server.close();
     try {
-      client.sendfile(file_.get());
+      (void)client.sendfile(file_.get());
     } catch (const broken_pipe_error&) {
       std::cout << "broken pipe\n";
     }

@@ -34,18 +34,6 @@ using namespace std::chrono_literals;
 using pysock_test::bytes_of;
 using pysock_test::tls_file;
 
-// The exception of type E that `call` throws; a test failure when it throws none.
-template <class E, class Call>
-E raised(Call&& call) {
-  try {
-    call();
-  } catch (const E& e) {
-    return e;
-  }
-  ADD_FAILURE() << "nothing was raised";
-  throw std::logic_error("nothing was raised");
-}
-
 ssl_context server_context(const std::string& cert = "server") {
   ssl_context ctx(ssl_protocol::tls_server);
   ctx.load_cert_chain(tls_file(cert + ".pem"), tls_file(cert + ".key"));
@@ -96,10 +84,10 @@ std::pair<ssl_socket, ssl_socket> connected(ssl_context server_ctx = server_cont
   return {std::move(*r.client), std::move(*r.server)};
 }
 
-template <class E>
-E error_of(const std::exception_ptr& error) {
-  EXPECT_TRUE(error);
-  return raised<E>([&] { std::rethrow_exception(error); });
+// Throws what a handshake end failed with, nothing when it succeeded: the statement the
+// EXPECT_THROW_* assertions check.
+void rethrow_if_failed(const std::exception_ptr& error) {
+  if (error) std::rethrow_exception(error);
 }
 
 std::string read_file(const std::string& path) {
@@ -143,8 +131,8 @@ TEST(SslContext, DefaultContextAddsStrictAndPartialChain) {
 
 TEST(SslContext, CheckHostnameAndVerifyModeInterplay) {
   ssl_context ctx(ssl_protocol::tls_client);
-  auto e = raised<value_error>([&] { ctx.verify_mode(verify_mode::cert_none); });
-  EXPECT_STREQ(e.what(), "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
+  EXPECT_THROW_MSG(ctx.verify_mode(verify_mode::cert_none), value_error,
+                   "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
   ctx.check_hostname(false);
   ctx.verify_mode(verify_mode::cert_none);
   ctx.check_hostname(true);
@@ -168,42 +156,47 @@ TEST(SslContext, SettersRoundTrip) {
   EXPECT_EQ(ctx.verify_flags(), verify_x509_strict);
   ctx.hostname_checks_common_name(false);
   EXPECT_FALSE(ctx.hostname_checks_common_name());
-  auto e = raised<value_error>([] { ssl_context(ssl_protocol::tls_client).num_tickets(1); });
-  EXPECT_STREQ(e.what(), "SSLContext is not a server context.");
+  EXPECT_THROW_MSG(ssl_context(ssl_protocol::tls_client).num_tickets(1), value_error,
+                   "SSLContext is not a server context.");
 }
 
 TEST(SslContext, LoadVerifyLocationsErrors) {
   ssl_context ctx(ssl_protocol::tls_client);
-  auto omitted = raised<io::type_error>([&] { ctx.load_verify_locations(std::nullopt); });
-  EXPECT_STREQ(omitted.what(), "cafile, capath and cadata cannot be all omitted");
-  auto missing = raised<file_not_found_error>([&] { ctx.load_verify_locations("/missing"); });
-  EXPECT_STREQ(missing.what(), "[Errno 2] No such file or directory");
+  EXPECT_THROW_MSG(ctx.load_verify_locations(std::nullopt), io::type_error,
+                   "cafile, capath and cadata cannot be all omitted");
+  EXPECT_THROW_MSG(ctx.load_verify_locations("/missing"), file_not_found_error,
+                   "[Errno 2] No such file or directory");
   ctx.load_verify_locations(std::nullopt, "/missing-dir");  // lazy, as in Python
-  auto garbage = raised<ssl_error>(
-      [&] { ctx.load_verify_locations(std::nullopt, std::nullopt, std::string("garbage")); });
-  EXPECT_STREQ(garbage.what(), "no start line: cadata does not contain a certificate");
-  EXPECT_EQ(garbage.errno_value(), 0);
-  EXPECT_FALSE(garbage.library());
+  EXPECT_THROW_WITH(ctx.load_verify_locations(std::nullopt, std::nullopt, std::string("garbage")),
+                    ssl_error, [](const ssl_error& garbage) {
+                      EXPECT_STREQ(garbage.what(),
+                                   "no start line: cadata does not contain a certificate");
+                      EXPECT_EQ(garbage.errno_value(), 0);
+                      EXPECT_FALSE(garbage.library());
+                    });
   ctx.load_verify_locations(std::nullopt, std::nullopt, read_file(tls_file("ca.pem")));
 }
 
 TEST(SslContext, LoadCertChainErrors) {
   ssl_context ctx(ssl_protocol::tls_server);
-  auto missing = raised<file_not_found_error>([&] { ctx.load_cert_chain("/missing"); });
-  EXPECT_STREQ(missing.what(), "[Errno 2] No such file or directory");
-  auto mismatch = raised<ssl_error>(
-      [&] { ctx.load_cert_chain(tls_file("server.pem"), tls_file("client.key")); });
-  EXPECT_STREQ(mismatch.what(), "[X509: KEY_VALUES_MISMATCH] key values mismatch");
-  EXPECT_EQ(mismatch.errno_value(), 116);
-  EXPECT_EQ(mismatch.library(), "X509");
-  EXPECT_EQ(mismatch.reason(), "KEY_VALUES_MISMATCH");
-  auto wrong = raised<ssl_error>([&] {
-    ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"), std::string("wrong"));
-  });
-  EXPECT_STREQ(wrong.what(), "[SSL] PEM lib");
-  EXPECT_EQ(wrong.errno_value(), 524297);
-  EXPECT_EQ(wrong.library(), "SSL");
-  EXPECT_FALSE(wrong.reason());
+  EXPECT_THROW_MSG(ctx.load_cert_chain("/missing"), file_not_found_error,
+                   "[Errno 2] No such file or directory");
+  EXPECT_THROW_WITH(ctx.load_cert_chain(tls_file("server.pem"), tls_file("client.key")), ssl_error,
+                    [](const ssl_error& mismatch) {
+                      EXPECT_STREQ(mismatch.what(),
+                                   "[X509: KEY_VALUES_MISMATCH] key values mismatch");
+                      EXPECT_EQ(mismatch.errno_value(), 116);
+                      EXPECT_EQ(mismatch.library(), "X509");
+                      EXPECT_EQ(mismatch.reason(), "KEY_VALUES_MISMATCH");
+                    });
+  EXPECT_THROW_WITH(
+      ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"), std::string("wrong")),
+      ssl_error, [](const ssl_error& wrong) {
+        EXPECT_STREQ(wrong.what(), "[SSL] PEM lib");
+        EXPECT_EQ(wrong.errno_value(), 524297);
+        EXPECT_EQ(wrong.library(), "SSL");
+        EXPECT_FALSE(wrong.reason());
+      });
   ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"), std::string("secret"));
   ctx.load_cert_chain(tls_file("server.pem"), tls_file("server_enc.key"),
                       std::function<std::string()>([] { return std::string("secret"); }));
@@ -211,11 +204,12 @@ TEST(SslContext, LoadCertChainErrors) {
 
 TEST(SslContext, CipherAndAlpnErrors) {
   ssl_context ctx(ssl_protocol::tls_client);
-  auto bogus = raised<ssl_error>([&] { ctx.set_ciphers("BOGUS"); });
-  EXPECT_STREQ(bogus.what(), "No cipher can be selected.");
-  EXPECT_FALSE(bogus.errno_value());
-  auto alpn = raised<ssl_error>([&] { ctx.set_alpn_protocols({""}); });
-  EXPECT_STREQ(alpn.what(), "ALPN protocols must be 1 to 255 in length");
+  EXPECT_THROW_WITH(ctx.set_ciphers("BOGUS"), ssl_error, [](const ssl_error& bogus) {
+    EXPECT_STREQ(bogus.what(), "No cipher can be selected.");
+    EXPECT_FALSE(bogus.errno_value());
+  });
+  EXPECT_THROW_MSG(ctx.set_alpn_protocols({""}), ssl_error,
+                   "ALPN protocols must be 1 to 255 in length");
   ctx.set_ciphers("ECDHE+AESGCM");
 }
 
@@ -269,9 +263,11 @@ TEST(SslContext, KeylogFilenameErrors) {
   auto ctx = client_context();
   ctx.keylog_filename(dir.path / "keys.log");
   const auto missing = dir.path / "missing" / "keys.log";
-  auto e = raised<file_not_found_error>([&] { ctx.keylog_filename(missing); });
-  EXPECT_EQ(e.errno_value(), ENOENT);
-  EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos);
+  EXPECT_THROW_WITH(ctx.keylog_filename(missing), file_not_found_error,
+                    [&](const file_not_found_error& e) {
+                      EXPECT_EQ(e.errno_value(), ENOENT);
+                      EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos);
+                    });
   EXPECT_FALSE(ctx.keylog_filename());  // the previous file is closed first, as in Python
   EXPECT_THROW(ctx.keylog_filename(dir.path), is_a_directory_error);
 }
@@ -297,27 +293,23 @@ TEST(SslContext, CreateDefaultContextReadsSslKeylogFile) {
 TEST(SslSocket, WrapArgumentErrorsLeaveTheSocketWithTheCaller) {
   auto ctx = client_context();
   socket dgram(family::inet, sock_type::dgram);
-  auto stream = raised<not_implemented_error>([&] { ctx.wrap_socket(std::move(dgram)); });
-  EXPECT_STREQ(stream.what(), "only stream sockets are supported");
+  EXPECT_THROW_MSG(ctx.wrap_socket(std::move(dgram)), not_implemented_error,
+                   "only stream sockets are supported");
   EXPECT_NE(dgram.fileno(), -1);
   socket s;
-  auto no_host = raised<value_error>([&] { ctx.wrap_socket(std::move(s)); });
-  EXPECT_STREQ(no_host.what(), "check_hostname requires server_hostname");
-  auto server_host = raised<value_error>([&] {
-    server_context().wrap_socket(std::move(s), {.server_side = true, .server_hostname = "x"});
-  });
-  EXPECT_STREQ(server_host.what(), "server_hostname can only be specified in client mode");
-  auto dot = raised<value_error>(
-      [&] { ctx.wrap_socket(std::move(s), {.server_hostname = ".example.com"}); });
-  EXPECT_STREQ(dot.what(),
-               "server_hostname cannot be an empty string or start with a leading dot.");
+  EXPECT_THROW_MSG(ctx.wrap_socket(std::move(s)), value_error,
+                   "check_hostname requires server_hostname");
+  EXPECT_THROW_MSG(
+      server_context().wrap_socket(std::move(s), {.server_side = true, .server_hostname = "x"}),
+      value_error, "server_hostname can only be specified in client mode");
+  EXPECT_THROW_MSG(ctx.wrap_socket(std::move(s), {.server_hostname = ".example.com"}), value_error,
+                   "server_hostname cannot be an empty string or start with a leading dot.");
   auto a_b = pysock::socketpair();
   [[maybe_unused]] auto& a = a_b.first;
   [[maybe_unused]] auto& b = a_b.second;
   a.setblocking(false);
-  auto nb = raised<value_error>([&] { ctx.wrap_socket(std::move(a), {.server_hostname = "x"}); });
-  EXPECT_STREQ(nb.what(),
-               "do_handshake_on_connect should not be specified for non-blocking sockets");
+  EXPECT_THROW_MSG(ctx.wrap_socket(std::move(a), {.server_hostname = "x"}), value_error,
+                   "do_handshake_on_connect should not be specified for non-blocking sockets");
   EXPECT_NE(s.fileno(), -1);
   EXPECT_NE(a.fileno(), -1);
 }
@@ -377,22 +369,22 @@ TEST(SslSocket, ApiShapeErrors) {
   auto s = ctx.wrap_socket(std::move(unconnected), {.server_hostname = "localhost"});
   EXPECT_FALSE(s.version());
   EXPECT_FALSE(s.cipher());
-  auto before = raised<value_error>([&] { s.getpeercert(); });
-  EXPECT_STREQ(before.what(), "handshake not done yet");
+  EXPECT_THROW_MSG(s.getpeercert(), value_error, "handshake not done yet");
   s.close();
-  auto unwrap = raised<value_error>([&] { s.unwrap(); });
-  EXPECT_TRUE(std::string(unwrap.what()).starts_with("No SSL wrapper around <pysock.ssl_socket"))
-      << unwrap.what();
+  EXPECT_THROW_WITH(s.unwrap(), value_error, [](const value_error& unwrap) {
+    EXPECT_TRUE(std::string(unwrap.what()).starts_with("No SSL wrapper around <pysock.ssl_socket"))
+        << unwrap.what();
+  });
   auto client_server = connected();
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
   std::array<std::byte, 4> buffer{};
-  auto small = raised<value_error>([&] { client.recv_into(buffer, 5); });
-  EXPECT_STREQ(small.what(), "buffer too small for requested bytes");
+  EXPECT_THROW_MSG(client.recv_into(buffer, 5), value_error,
+                   "buffer too small for requested bytes");
   EXPECT_TRUE(client.repr().starts_with("<pysock.ssl_socket fd=")) << client.repr();
   client.close();
   EXPECT_FALSE(client.version());
-  EXPECT_EQ(pysock_test::raised_errno([&] { client.recv(1); }), EBADF);
+  EXPECT_THROW_ERRNO(client.recv(1), os_error, EBADF);
 }
 
 TEST(SslSocket, WrappedListenerAcceptsServerSideSockets) {
@@ -439,12 +431,14 @@ TEST(SslSocket, BytesQueuedOnAnUnconnectedSocketAreRefused) {
   pair.first.close();  // RST: the other end is no longer connected, yet holds the bytes
   pollfd reset{pair.second.fileno(), POLLRDHUP, 0};
   ASSERT_EQ(::poll(&reset, 1, 10000), 1);
-  auto e = raised<ssl_error>(
-      [&] { server_context().wrap_socket(std::move(pair.second), {.server_side = true}); });
-  EXPECT_STREQ(e.what(), "Closed before TLS handshake with data in recv buffer.");
-  EXPECT_EQ(e.errno_value(), ENOTCONN);
-  EXPECT_EQ(e.reason(), "Closed before TLS handshake with data in recv buffer.");
-  EXPECT_FALSE(e.library());
+  EXPECT_THROW_WITH(
+      server_context().wrap_socket(std::move(pair.second), {.server_side = true}), ssl_error,
+      [](const ssl_error& e) {
+        EXPECT_STREQ(e.what(), "Closed before TLS handshake with data in recv buffer.");
+        EXPECT_EQ(e.errno_value(), ENOTCONN);
+        EXPECT_EQ(e.reason(), "Closed before TLS handshake with data in recv buffer.");
+        EXPECT_FALSE(e.library());
+      });
   // A socket that was never connected has nothing queued: wrapping it succeeds.
   auto fresh = client_context().wrap_socket(socket(), {.server_hostname = "localhost"});
   EXPECT_FALSE(fresh.version());
@@ -463,17 +457,18 @@ struct verify_case {
 void expect_verification_failure(const verify_case& c) {
   SCOPED_TRACE(c.cert + " " + c.host);
   auto r = handshake(server_context(c.cert), client_context(), c.host);
-  auto e = error_of<ssl_cert_verification_error>(r.client_error);
-  EXPECT_EQ(e.verify_code(), c.code);
-  EXPECT_EQ(std::string(e.what()),
-            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + c.client_text);
-  EXPECT_EQ(e.reason(), "CERTIFICATE_VERIFY_FAILED");
-  EXPECT_EQ(e.library(), "SSL");
-  EXPECT_EQ(e.errno_value(), 1);
-  if (!c.server_text.empty()) {
-    auto s = error_of<ssl_error>(r.server_error);
-    EXPECT_EQ(std::string(s.what()), c.server_text);
-  }
+  EXPECT_THROW_WITH(
+      rethrow_if_failed(r.client_error), ssl_cert_verification_error,
+      [&](const ssl_cert_verification_error& e) {
+        EXPECT_EQ(e.verify_code(), c.code);
+        EXPECT_EQ(std::string(e.what()),
+                  "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + c.client_text);
+        EXPECT_EQ(e.reason(), "CERTIFICATE_VERIFY_FAILED");
+        EXPECT_EQ(e.library(), "SSL");
+        EXPECT_EQ(e.errno_value(), 1);
+      });
+  if (!c.server_text.empty())
+    EXPECT_THROW_MSG(rethrow_if_failed(r.server_error), ssl_error, c.server_text);
 }
 
 TEST(SslVerify, HostnameMismatch62) {
@@ -521,7 +516,9 @@ TEST(SslVerify, WildcardRules) {
       handshake(server_context("wildcard"), client_context(), "a.example.test").client_error);
   for (std::string host : {"a.b.example.test", "example.test", "foo.partial.test"}) {
     auto r = handshake(server_context("wildcard"), client_context(), host);
-    EXPECT_EQ(error_of<ssl_cert_verification_error>(r.client_error).verify_code(), 62) << host;
+    EXPECT_THROW_WITH(
+        rethrow_if_failed(r.client_error), ssl_cert_verification_error,
+        [&](const ssl_cert_verification_error& e) { EXPECT_EQ(e.verify_code(), 62) << host; });
   }
 }
 
@@ -531,7 +528,8 @@ TEST(SslVerify, CommonNameOnlyUnlessDisabled) {
   EXPECT_FALSE(handshake(server_context("cn_only"), ctx, "localhost").client_error);
   ctx.hostname_checks_common_name(false);
   auto r = handshake(server_context("cn_only"), ctx, "localhost");
-  EXPECT_EQ(error_of<ssl_cert_verification_error>(r.client_error).verify_code(), 62);
+  EXPECT_THROW_WITH(rethrow_if_failed(r.client_error), ssl_cert_verification_error,
+                    [](const ssl_cert_verification_error& e) { EXPECT_EQ(e.verify_code(), 62); });
 }
 
 // ---- negotiation ----------------------------------------------------------------------------
@@ -576,10 +574,10 @@ TEST(SslNegotiation, SniOnlyForDnsNames) {
       EXPECT_EQ(client.getpeercert()->issuer,
                 (peer_certificate::name{{{"commonName", "pysock test CA"}}}));
     } else {
-      auto e = raised<ssl_cert_verification_error>([&] {
-        client.connect(inet_address{"127.0.0.1", port});
-      });
-      EXPECT_EQ(e.verify_code(), 18);  // no SNI for an IP address: the default certificate
+      // No SNI for an IP address: the default certificate.
+      EXPECT_THROW_WITH(
+          client.connect(inet_address{"127.0.0.1", port}), ssl_cert_verification_error,
+          [](const ssl_cert_verification_error& e) { EXPECT_EQ(e.verify_code(), 18); });
     }
   }
 }
@@ -595,10 +593,10 @@ TEST(SslNegotiation, Tls12AndVersionMismatch) {
   auto client13 = client_context();
   client13.minimum_version(tls_version::tlsv1_3);
   auto r = handshake(server12, client13);
-  EXPECT_STREQ(error_of<ssl_error>(r.client_error).what(),
-               "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version");
-  EXPECT_STREQ(error_of<ssl_error>(r.server_error).what(),
-               "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol");
+  EXPECT_THROW_MSG(rethrow_if_failed(r.client_error), ssl_error,
+                   "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version");
+  EXPECT_THROW_MSG(rethrow_if_failed(r.server_error), ssl_error,
+                   "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol");
 }
 
 TEST(SslNegotiation, ClientCertificates) {
@@ -617,17 +615,16 @@ TEST(SslNegotiation, ClientCertificates) {
   // fails; the server's handshake fails.
   auto r = handshake(server_ctx, client_context());
   ASSERT_FALSE(r.client_error);
-  EXPECT_STREQ(error_of<ssl_error>(r.server_error).what(),
-               "[SSL: PEER_DID_NOT_RETURN_A_CERTIFICATE] peer did not return a certificate");
-  auto late = raised<ssl_error>([&] { r.client->recv(10); });
-  EXPECT_STREQ(late.what(),
-               "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required");
+  EXPECT_THROW_MSG(rethrow_if_failed(r.server_error), ssl_error,
+                   "[SSL: PEER_DID_NOT_RETURN_A_CERTIFICATE] peer did not return a certificate");
+  EXPECT_THROW_MSG(r.client->recv(10), ssl_error,
+                   "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required");
   // TLS 1.2: the client's handshake fails too.
   auto client12 = client_context();
   client12.maximum_version(tls_version::tlsv1_2);
   auto r12 = handshake(server_ctx, client12);
-  EXPECT_STREQ(error_of<ssl_error>(r12.client_error).what(),
-               "[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure");
+  EXPECT_THROW_MSG(rethrow_if_failed(r12.client_error), ssl_error,
+                   "[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure");
 }
 
 TEST(SslNegotiation, ClientCertificateForServersOnlyIsUnsuitable) {
@@ -637,16 +634,18 @@ TEST(SslNegotiation, ClientCertificateForServersOnlyIsUnsuitable) {
   auto client_ctx = client_context();
   client_ctx.load_cert_chain(tls_file("server.pem"), tls_file("server.key"));  // EKU serverAuth
   auto r = handshake(server_ctx, client_ctx);
-  auto e = error_of<ssl_cert_verification_error>(r.server_error);
-  EXPECT_STREQ(e.what(),
-               "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unsuitable "
-               "certificate purpose");
-  EXPECT_EQ(e.verify_code(), 26);
-  EXPECT_EQ(e.verify_message(), "unsuitable certificate purpose");
+  EXPECT_THROW_WITH(rethrow_if_failed(r.server_error), ssl_cert_verification_error,
+                    [](const ssl_cert_verification_error& e) {
+                      EXPECT_STREQ(e.what(),
+                                   "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                                   "unsuitable certificate purpose");
+                      EXPECT_EQ(e.verify_code(), 26);
+                      EXPECT_EQ(e.verify_message(), "unsuitable certificate purpose");
+                    });
   ASSERT_FALSE(r.client_error);  // TLS 1.3: the client learns it from its first read
-  auto late = raised<ssl_error>([&] { r.client->recv(10); });
-  EXPECT_STREQ(late.what(),
-               "[SSL: SSLV3_ALERT_UNSUPPORTED_CERTIFICATE] sslv3 alert unsupported certificate");
+  EXPECT_THROW_MSG(
+      r.client->recv(10), ssl_error,
+      "[SSL: SSLV3_ALERT_UNSUPPORTED_CERTIFICATE] sslv3 alert unsupported certificate");
 }
 
 // ---- records, pending, data OpenSSL holds ----------------------------------------------------
@@ -680,8 +679,7 @@ TEST(SslRecords, TicketsAloneNeverSatisfyARead) {
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
   client.settimeout(0.2s);
-  auto e = raised<timeout_error>([&] { client.recv(10); });
-  EXPECT_STREQ(e.what(), "The read operation timed out");
+  EXPECT_THROW_MSG(client.recv(10), timeout_error, "The read operation timed out");
   server.sendall("data");
   client.settimeout(std::nullopt);  // blocking again: the data arrives
   EXPECT_EQ(client.recv(10), "data");
@@ -694,11 +692,12 @@ TEST(SslTimeout, HandshakeAgainstASilentPeer) {
   [[maybe_unused]] auto& a = a_b.first;
   [[maybe_unused]] auto& b = a_b.second;
   a.settimeout(0.2s);
-  auto e = raised<timeout_error>(
-      [&] { client_context().wrap_socket(std::move(a), {.server_hostname = "localhost"}); });
-  EXPECT_STREQ(e.what(), "The handshake operation timed out");
-  EXPECT_FALSE(e.errno_value());
-  EXPECT_EQ(e.code(), std::errc::timed_out);
+  EXPECT_THROW_WITH(client_context().wrap_socket(std::move(a), {.server_hostname = "localhost"}),
+                    timeout_error, [](const timeout_error& e) {
+                      EXPECT_STREQ(e.what(), "The handshake operation timed out");
+                      EXPECT_FALSE(e.errno_value());
+                      EXPECT_EQ(e.code(), std::errc::timed_out);
+                    });
 }
 
 TEST(SslTimeout, ReadTimeoutRepeatsOnTheSocketButPoisonsTheFile) {
@@ -706,14 +705,11 @@ TEST(SslTimeout, ReadTimeoutRepeatsOnTheSocketButPoisonsTheFile) {
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
   client.settimeout(0.1s);
-  EXPECT_STREQ(raised<timeout_error>([&] { client.recv(10); }).what(),
-               "The read operation timed out");
-  EXPECT_STREQ(raised<timeout_error>([&] { client.recv(10); }).what(),
-               "The read operation timed out");
+  EXPECT_THROW_MSG(client.recv(10), timeout_error, "The read operation timed out");
+  EXPECT_THROW_MSG(client.recv(10), timeout_error, "The read operation timed out");
   auto file = client.makefile("rb");
   EXPECT_THROW(file.read(10), timeout_error);
-  EXPECT_STREQ(raised<os_error>([&] { file.read(10); }).what(),
-               "cannot read from timed out object");
+  EXPECT_THROW_MSG(file.read(10), os_error, "cannot read from timed out object");
 }
 
 TEST(SslTimeout, WriteToANonReadingPeer) {
@@ -722,11 +718,7 @@ TEST(SslTimeout, WriteToANonReadingPeer) {
   [[maybe_unused]] auto& server = client_server.second;
   client.settimeout(0.2s);
   const std::string block(1 << 16, 'x');
-  auto e = raised<timeout_error>([&] {
-    for (;;)
-      client.send(block);
-  });
-  EXPECT_STREQ(e.what(), "The write operation timed out");
+  EXPECT_THROW_MSG(for (;;) client.send(block), timeout_error, "The write operation timed out");
 }
 
 TEST(SslTimeout, SendallHasOneDeadline) {
@@ -736,8 +728,7 @@ TEST(SslTimeout, SendallHasOneDeadline) {
   client.settimeout(0.3s);
   const std::string big(8 << 20, 'x');
   const auto start = std::chrono::steady_clock::now();
-  auto e = raised<timeout_error>([&] { client.sendall(big); });
-  EXPECT_STREQ(e.what(), "The write operation timed out");
+  EXPECT_THROW_MSG(client.sendall(big), timeout_error, "The write operation timed out");
   // One deadline for the whole call, however many waits it made: never much less than 0.3 s.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 0.29s);
 }
@@ -763,10 +754,9 @@ TEST(SslTimeout, SendallToASlowReaderHasOneDeadline) {
   client.settimeout(0.5s);
   const std::string big(8 << 20, 'x');
   const auto start = std::chrono::steady_clock::now();
-  auto e = raised<timeout_error>([&] { client.sendall(big); });
+  EXPECT_THROW_MSG(client.sendall(big), timeout_error, "The write operation timed out");
   const auto took = std::chrono::steady_clock::now() - start;
   done = true;
-  EXPECT_STREQ(e.what(), "The write operation timed out");
   EXPECT_GE(took, 0.5s);
   EXPECT_LT(took, 5s);  // one deadline for the call, not one per wait
   EXPECT_GT(reader.get(), 0u);
@@ -858,8 +848,7 @@ TEST(SslTimeout, WriteAfterAWriteTimeoutWaitsForRoomFirst) {
   EXPECT_THROW(client.send(big), timeout_error);
   // _ssl.c polls for room before SSL_write, so the shorter retry times out; handed to OpenSSL,
   // it would be "[SSL: BAD_LENGTH] bad length".
-  auto e = raised<timeout_error>([&] { client.send("0123456789"); });
-  EXPECT_STREQ(e.what(), "The write operation timed out");
+  EXPECT_THROW_MSG(client.send("0123456789"), timeout_error, "The write operation timed out");
 }
 
 // A relay between two socketpairs, so that a test can hold back part of a record.
@@ -930,8 +919,7 @@ TEST(SslTimeout, MidRecordTimeoutKeepsThePartialRecord) {
   const std::string record = r.take_from_server(1000 + 22);  // header 5 + type 1 + tag 16
   r.give_to_client(record.substr(0, 20));
   client.settimeout(0.2s);
-  EXPECT_STREQ(raised<timeout_error>([&] { client.recv(2000); }).what(),
-               "The read operation timed out");
+  EXPECT_THROW_MSG(client.recv(2000), timeout_error, "The read operation timed out");
   EXPECT_EQ(client.pending(), 0u);
   r.give_to_client(record.substr(20));
   EXPECT_EQ(client.recv(2000), std::string(1000, 'z'));
@@ -947,11 +935,12 @@ TEST(SslNonBlocking, WantErrors) {
   a.setblocking(false);
   auto client = client_context().wrap_socket(
       std::move(a), {.server_hostname = "localhost", .do_handshake_on_connect = false});
-  auto e = raised<ssl_want_read_error>([&] { client.do_handshake(); });
-  EXPECT_STREQ(e.what(), "The operation did not complete (read)");
-  EXPECT_EQ(e.errno_value(), 2);
-  EXPECT_FALSE(e.library());
-  EXPECT_FALSE(e.reason());
+  EXPECT_THROW_WITH(client.do_handshake(), ssl_want_read_error, [](const ssl_want_read_error& e) {
+    EXPECT_STREQ(e.what(), "The operation did not complete (read)");
+    EXPECT_EQ(e.errno_value(), 2);
+    EXPECT_FALSE(e.library());
+    EXPECT_FALSE(e.reason());
+  });
 }
 
 TEST(SslNonBlocking, ReadableAfterHandshakeYetRecvWantsRead) {
@@ -964,20 +953,21 @@ TEST(SslNonBlocking, ReadableAfterHandshakeYetRecvWantsRead) {
   EXPECT_THROW(client.recv(10), ssl_want_read_error);
   auto file = client.makefile("rb", {.buffering = 0});
   EXPECT_THROW(file.read(), ssl_want_read_error);  // as Python's SocketIO: not None
-  auto sendfile = raised<value_error>([&] { client.sendfile(tls_file("ca.pem")); });
-  EXPECT_STREQ(sendfile.what(), "non-blocking sockets are not supported");
+  EXPECT_THROW_MSG(client.sendfile(tls_file("ca.pem")), value_error,
+                   "non-blocking sockets are not supported");
 }
 
-// Sends `block` on the non-blocking `client` until the path is full; how much went through, and
-// the want-write error that stopped it.
-std::pair<std::size_t, ssl_want_write_error> fill(ssl_socket& client, const std::string& block) {
+// Sends `block` on the non-blocking `client` until the path is full, which must end in Python's
+// want-write error; how much went through.
+std::size_t fill(ssl_socket& client, const std::string& block) {
   client.setblocking(false);
   std::size_t sent = 0;
-  auto e = raised<ssl_want_write_error>([&] {
-    for (;;)
-      sent += client.send(block);
-  });
-  return {sent, e};
+  EXPECT_THROW_WITH(for (;;) sent += client.send(block), ssl_want_write_error,
+                    [](const ssl_want_write_error& e) {
+                      EXPECT_STREQ(e.what(), "The operation did not complete (write)");
+                      EXPECT_EQ(e.errno_value(), 3);
+                    });
+  return sent;
 }
 
 TEST(SslNonBlocking, WantWriteThenAShorterRetryIsBadLength) {
@@ -985,14 +975,9 @@ TEST(SslNonBlocking, WantWriteThenAShorterRetryIsBadLength) {
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
   const std::string block(1 << 16, 'x');
-  auto sent_e = fill(client, block);
-  [[maybe_unused]] auto& sent = sent_e.first;
-  [[maybe_unused]] auto& e = sent_e.second;
-  EXPECT_GT(sent, 0u);
-  EXPECT_STREQ(e.what(), "The operation did not complete (write)");
-  EXPECT_EQ(e.errno_value(), 3);
-  auto bad = raised<ssl_error>([&] { client.send(std::string_view(block).substr(0, 10)); });
-  EXPECT_STREQ(bad.what(), "[SSL: BAD_LENGTH] bad length");
+  EXPECT_GT(fill(client, block), 0u);
+  EXPECT_THROW_MSG(client.send(std::string_view(block).substr(0, 10)), ssl_error,
+                   "[SSL: BAD_LENGTH] bad length");
 }
 
 TEST(SslNonBlocking, RetryWithTheSameBytesCompletes) {
@@ -1000,7 +985,7 @@ TEST(SslNonBlocking, RetryWithTheSameBytesCompletes) {
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
   const std::string block(1 << 16, 'x');
-  const std::size_t sent = fill(client, block).first;
+  const std::size_t sent = fill(client, block);
   auto reader = std::async(std::launch::async, [&] {
     std::size_t got = 0;
     while (got < sent + block.size())
@@ -1042,17 +1027,18 @@ TEST(SslEof, RaggedCloseRaisesWithoutSuppress) {
       std::move(a), {.server_hostname = "localhost", .suppress_ragged_eofs = false});
   t.join();
   server->close();
-  auto first = raised<ssl_eof_error>([&] { client.recv(10); });
-  EXPECT_STREQ(first.what(),
-               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
-  EXPECT_EQ(first.errno_value(), 8);
-  EXPECT_EQ(first.library(), "SSL");
-  EXPECT_EQ(first.reason(), "UNEXPECTED_EOF_WHILE_READING");
-  auto second = raised<ssl_eof_error>([&] { client.recv(10); });
-  EXPECT_STREQ(second.what(), "EOF occurred in violation of protocol");
-  EXPECT_FALSE(second.library());
-  auto send = raised<ssl_eof_error>([&] { client.send("x"); });
-  EXPECT_STREQ(send.what(), "EOF occurred in violation of protocol");
+  EXPECT_THROW_WITH(client.recv(10), ssl_eof_error, [](const ssl_eof_error& first) {
+    EXPECT_STREQ(first.what(),
+                 "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+    EXPECT_EQ(first.errno_value(), 8);
+    EXPECT_EQ(first.library(), "SSL");
+    EXPECT_EQ(first.reason(), "UNEXPECTED_EOF_WHILE_READING");
+  });
+  EXPECT_THROW_WITH(client.recv(10), ssl_eof_error, [](const ssl_eof_error& second) {
+    EXPECT_STREQ(second.what(), "EOF occurred in violation of protocol");
+    EXPECT_FALSE(second.library());
+  });
+  EXPECT_THROW_MSG(client.send("x"), ssl_eof_error, "EOF occurred in violation of protocol");
 }
 
 TEST(SslEof, CloseNotifyOnCloseIsACleanEnd) {
@@ -1095,12 +1081,14 @@ TEST(SslEof, DataAfterCloseNotifyFailsTheUnwrappingPeer) {
   auto client_server = connected();
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
-  auto peer =
-      std::async(std::launch::async, [&] { return raised<ssl_error>([&] { server.unwrap(); }); });
+  auto peer = std::async(std::launch::async, [&] {
+    EXPECT_THROW_MSG(
+        server.unwrap(), ssl_error,
+        "[SSL: APPLICATION_DATA_AFTER_CLOSE_NOTIFY] application data after close notify");
+  });
   EXPECT_EQ(client.recv(10), "");
   client.send("late");  // still works after the peer's close_notify
-  EXPECT_STREQ(peer.get().what(),
-               "[SSL: APPLICATION_DATA_AFTER_CLOSE_NOTIFY] application data after close notify");
+  peer.get();
 }
 
 TEST(SslEof, UnwrapAfterThePeerClosedTcp) {
@@ -1108,9 +1096,8 @@ TEST(SslEof, UnwrapAfterThePeerClosedTcp) {
   [[maybe_unused]] auto& client = client_server.first;
   [[maybe_unused]] auto& server = client_server.second;
   server.close();
-  auto e = raised<ssl_eof_error>([&] { client.unwrap(); });
-  EXPECT_STREQ(e.what(),
-               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+  EXPECT_THROW_MSG(client.unwrap(), ssl_eof_error,
+                   "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
 }
 
 TEST(SslEof, ResetIsConnectionResetThenEof) {
@@ -1122,7 +1109,7 @@ TEST(SslEof, ResetIsConnectionResetThenEof) {
   server.shutdown(shut::rd);  // leaves TLS; the plain socket gets SO_LINGER 0
   ::setsockopt(server.fileno(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
   server.close();
-  EXPECT_EQ(pysock_test::raised_errno([&] { client.recv(10); }), ECONNRESET);
+  EXPECT_THROW_ERRNO(client.recv(10), os_error, ECONNRESET);
   EXPECT_EQ(client.recv(10), "");  // latched: the stream ended
 }
 
@@ -1140,12 +1127,11 @@ TEST(SslEof, ResetWithoutSuppressIsConnectionResetThenEofErrors) {
   peer.shutdown(shut::rd);  // leaves TLS; the plain socket gets SO_LINGER 0
   ::setsockopt(peer.fileno(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
   peer.close();
-  EXPECT_EQ(pysock_test::raised_errno([&] { client.recv(10); }), ECONNRESET);
+  EXPECT_THROW_ERRNO(client.recv(10), os_error, ECONNRESET);
   // Python: SSLEOFError, its first text with "[SSL: UNEXPECTED_EOF_WHILE_READING] "; here the
   // latched end of the stream (docs/differences.md).
   for (int i = 0; i < 2; ++i)
-    EXPECT_STREQ(raised<ssl_eof_error>([&] { client.recv(10); }).what(),
-                 "EOF occurred in violation of protocol");
+    EXPECT_THROW_MSG(client.recv(10), ssl_eof_error, "EOF occurred in violation of protocol");
   EXPECT_THROW(client.send("x"), ssl_eof_error);
 }
 
@@ -1156,22 +1142,20 @@ TEST(SslEof, HandshakeFailuresOfTheServer) {
   auto client = std::async(std::launch::async, [c = std::move(a)]() mutable {
     c.sendall("GET / HTTP/1.0\r\n\r\n");
     try {
-      c.recv(100);  // the server's alert, or a reset: it closes with the request unread
+      // The server's alert, or a reset: it closes with the request unread.
+      static_cast<void>(c.recv(100));
     } catch (const connection_reset_error&) {
     }
   });
-  auto e =
-      raised<ssl_error>([&] { server_context().wrap_socket(std::move(b), {.server_side = true}); });
-  EXPECT_STREQ(e.what(), "[SSL: HTTP_REQUEST] http request");
+  EXPECT_THROW_MSG(server_context().wrap_socket(std::move(b), {.server_side = true}), ssl_error,
+                   "[SSL: HTTP_REQUEST] http request");
   client.get();
   auto c_d = pysock::socketpair();
   [[maybe_unused]] auto& c = c_d.first;
   [[maybe_unused]] auto& d = c_d.second;
   d.close();
-  auto eof = raised<ssl_eof_error>(
-      [&] { server_context().wrap_socket(std::move(c), {.server_side = true}); });
-  EXPECT_STREQ(eof.what(),
-               "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+  EXPECT_THROW_MSG(server_context().wrap_socket(std::move(c), {.server_side = true}), ssl_eof_error,
+                   "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
 }
 
 // ---- SIGPIPE: every write path, in a child with SIGPIPE at its default
@@ -1334,8 +1318,8 @@ TEST(SslSendfile, OffsetCountAndFinalPosition) {
   EXPECT_EQ(client.sendfile(file.get(), 100, 20000), 20000u);
   EXPECT_EQ(::lseek(file.get(), 0, SEEK_CUR), 20100);
   EXPECT_EQ(reader.get(), content.substr(100, 20000));
-  auto zero = raised<value_error>([&] { client.sendfile(file.get(), 0, 0); });
-  EXPECT_STREQ(zero.what(), "count must be a positive integer (got 0)");
+  EXPECT_THROW_MSG(client.sendfile(file.get(), 0, 0), value_error,
+                   "count must be a positive integer (got 0)");
 }
 
 // ssl_socket::sendfile takes SSL_sendfile exactly when BIO_get_ktls_send reports the send side
@@ -1414,8 +1398,10 @@ TEST(SslSendfile, ReportedKernelTlsCallsSslSendfile) {
   auto client_server = connected();
   [[maybe_unused]] auto& server = client_server.second;
   const auto paths = paths_taken_by([&] {
-    auto refused = raised<ssl_error>([&] { server.sendfile(tls_file("ca.pem")); });
-    EXPECT_EQ(refused.reason(), "UNINITIALIZED") << refused.what();
+    EXPECT_THROW_WITH((void)server.sendfile(tls_file("ca.pem")), ssl_error,
+                      [](const ssl_error& refused) {
+                        EXPECT_EQ(refused.reason(), "UNINITIALIZED") << refused.what();
+                      });
   });
   EXPECT_EQ(paths, (sendfile_paths{0, 0}));
 }

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -62,7 +63,51 @@ std::string to_string(const address& a);
 std::string repr(const address& a);
 std::ostream& operator<<(std::ostream& out, const address& a);
 
-// getaddrinfo() flags (AI_*), combinable with |.
+// Flag sets (ai_flags, msg_flags) are scoped enums that combine like Python's IntFlag:
+// a | b, a & b, a ^ b, ~a, |=, &=, and any(a) for "some flag is set". An int from a C header
+// converts explicitly: static_cast<pysock::msg_flags>(MSG_PEEK).
+template <class E>
+struct is_flag_set : std::false_type {};
+template <class E>
+concept flag_set = std::is_enum_v<E> && is_flag_set<E>::value;
+
+namespace detail {
+template <class E>
+constexpr auto bits(E e) noexcept {
+  return static_cast<std::underlying_type_t<E>>(e);
+}
+}  // namespace detail
+
+template <flag_set E>
+constexpr E operator|(E a, E b) noexcept {
+  return static_cast<E>(detail::bits(a) | detail::bits(b));
+}
+template <flag_set E>
+constexpr E operator&(E a, E b) noexcept {
+  return static_cast<E>(detail::bits(a) & detail::bits(b));
+}
+template <flag_set E>
+constexpr E operator^(E a, E b) noexcept {
+  return static_cast<E>(detail::bits(a) ^ detail::bits(b));
+}
+template <flag_set E>
+constexpr E operator~(E a) noexcept {
+  return static_cast<E>(~detail::bits(a));
+}
+template <flag_set E>
+constexpr E& operator|=(E& a, E b) noexcept {
+  return a = a | b;
+}
+template <flag_set E>
+constexpr E& operator&=(E& a, E b) noexcept {
+  return a = a & b;
+}
+template <flag_set E>
+constexpr bool any(E a) noexcept {
+  return detail::bits(a) != 0;
+}
+
+// getaddrinfo() flags (AI_*, Linux values).
 enum class ai_flags : int {
   none = 0,
   passive = 0x1,
@@ -73,12 +118,8 @@ enum class ai_flags : int {
   addrconfig = 0x20,
   numericserv = 0x400,
 };
-constexpr ai_flags operator|(ai_flags a, ai_flags b) {
-  return static_cast<ai_flags>(static_cast<int>(a) | static_cast<int>(b));
-}
-constexpr ai_flags operator&(ai_flags a, ai_flags b) {
-  return static_cast<ai_flags>(static_cast<int>(a) & static_cast<int>(b));
-}
+template <>
+struct is_flag_set<ai_flags> : std::true_type {};
 
 // The port argument of getaddrinfo: a number, a service name ("http"), or none (Python's None).
 class service {

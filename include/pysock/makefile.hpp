@@ -48,7 +48,8 @@ io::file build_makefile(std::unique_ptr<io::raw_io> raw, const makefile_mode& pa
 // TextIOWrapper over one of those whose mode() is `mode` as given. The file holds one io
 // reference on the socket until it is closed or destroyed.
 template <socket_like S>
-io::file makefile(S& sock, std::string_view mode = "r", makefile_options options = {}) {
+[[nodiscard]] io::file makefile(S& sock, std::string_view mode = "r",
+                                makefile_options options = {}) {
   auto parsed = detail::parse_makefile_mode(mode);
   auto raw = std::make_unique<io::socket_io<S>>(sock, parsed.raw_mode);
   return detail::build_makefile(std::move(raw), parsed, mode, options);

@@ -60,15 +60,16 @@ struct connect_options {
 // timeout_error), or with options.all_errors an exception_group("create_connection failed");
 // an empty resolver answer throws os_error("getaddrinfo returns an empty list"). Every socket
 // of a failed attempt is closed, whatever is thrown.
-socket create_connection(std::string_view host, int port,
-                         connect_timeout timeout = use_default_timeout,
-                         const std::optional<address>& source_address = std::nullopt,
-                         const connect_options& options = {});
+[[nodiscard]] socket create_connection(std::string_view host, int port,
+                                       connect_timeout timeout = use_default_timeout,
+                                       const std::optional<address>& source_address = std::nullopt,
+                                       const connect_options& options = {});
 // The same with the (host, port) of an inet or inet6 address (flowinfo and scope id are
 // ignored, as Python's `host, port = address`); a unix_address is a value_error.
-socket create_connection(const address& addr, connect_timeout timeout = use_default_timeout,
-                         const std::optional<address>& source_address = std::nullopt,
-                         const connect_options& options = {});
+[[nodiscard]] socket create_connection(const address& addr,
+                                       connect_timeout timeout = use_default_timeout,
+                                       const std::optional<address>& source_address = std::nullopt,
+                                       const connect_options& options = {});
 
 // ---- create_server ------------------------------------------------------------------------
 
@@ -91,7 +92,7 @@ struct server_options {
 // this platform"); with a family other than inet6 → value_error("dualstack_ipv6 requires
 // AF_INET6 family"). A failed bind throws os_error (the errno's subclass, same errno) whose
 // text is "<strerror> (while attempting to bind on address <repr(address)>)".
-socket create_server(const address& addr, const server_options& options = {});
+[[nodiscard]] socket create_server(const address& addr, const server_options& options = {});
 
 // socket.has_dualstack_ipv6(): whether an AF_INET6 socket can switch IPV6_V6ONLY off.
 bool has_dualstack_ipv6() noexcept;
@@ -100,21 +101,22 @@ bool has_dualstack_ipv6() noexcept;
 
 // socket.socketpair(family, type, proto): two connected sockets, non-inheritable, each with the
 // default timeout.
-std::pair<socket, socket> socketpair(pysock::family f = family::local,
-                                     sock_type t = sock_type::stream, int proto = 0);
+[[nodiscard]] std::pair<socket, socket> socketpair(pysock::family f = family::local,
+                                                   sock_type t = sock_type::stream, int proto = 0);
 
 // socket._fallback_socketpair: a pair over a loopback listener (127.0.0.1 or ::1), returned as
 // (server side, client side), both blocking. Arguments other than inet/inet6, stream and 0 are
 // value_errors with Python's messages. The accepted connection must be the client's (full
 // addresses compared, gh-122133), else connection_error("Unexpected peer connection").
-std::pair<socket, socket> fallback_socketpair(pysock::family f = family::inet,
-                                              sock_type t = sock_type::stream, int proto = 0);
+[[nodiscard]] std::pair<socket, socket> fallback_socketpair(pysock::family f = family::inet,
+                                                            sock_type t = sock_type::stream,
+                                                            int proto = 0);
 
 // socket.fromfd(fd, family, type, proto): a socket on a close-on-exec duplicate of `fd`, with the
 // default timeout; the caller keeps (and closes) `fd`. Unlike Python, family, type and proto are
 // read from the fd: the arguments only mirror Python's signature. A non-socket fd throws
 // os_error ENOTSOCK.
-socket fromfd(int fd, pysock::family f, sock_type t, int proto = 0);
+[[nodiscard]] socket fromfd(int fd, pysock::family f, sock_type t, int proto = 0);
 
 // socket.getfqdn(name): the fully qualified name of `name` (stripped; "", "0.0.0.0" and "::"
 // mean this host): the first of gethostbyaddr's name and aliases that contains a dot, else its
@@ -129,17 +131,19 @@ inline constexpr std::size_t max_fds_per_message = 253;
 // socket.send_fds(sock, buffers, fds, flags, address): sends the buffers with the fds as one
 // SCM_RIGHTS message; returns the bytes sent. Unlike CPython (gh-107898), `flags` and `addr` are
 // passed on to sendmsg. More than max_fds_per_message fds is a value_error.
-std::size_t send_fds(socket& sock, std::span<const std::span<const std::byte>> buffers,
-                     std::span<const int> fds, int flags = 0,
-                     const std::optional<address>& addr = std::nullopt);
-std::size_t send_fds(socket& sock, std::string_view data, std::span<const int> fds, int flags = 0,
-                     const std::optional<address>& addr = std::nullopt);
+[[nodiscard]] std::size_t send_fds(socket& sock,
+                                   std::span<const std::span<const std::byte>> buffers,
+                                   std::span<const int> fds, msg_flags flags = {},
+                                   const std::optional<address>& addr = std::nullopt);
+[[nodiscard]] std::size_t send_fds(socket& sock, std::string_view data, std::span<const int> fds,
+                                   msg_flags flags = {},
+                                   const std::optional<address>& addr = std::nullopt);
 
 // recv_fds()'s (msg, fds, msg_flags, address).
 struct recv_fds_result {
   std::string data;
-  std::vector<owned_fd> fds;  // close-on-exec, owned by the caller
-  int msg_flags = 0;          // msg_ctrunc when fds were cut off
+  std::vector<owned_fd> fds;      // close-on-exec, owned by the caller
+  pysock::msg_flags msg_flags{};  // msg_ctrunc when fds were cut off
   std::optional<pysock::address> address;
 };
 
@@ -147,6 +151,7 @@ struct recv_fds_result {
 // `maxfds` fds. Unlike CPython, `flags` is passed on, the fds are close-on-exec
 // (MSG_CMSG_CLOEXEC) and the control buffer is sized with CMSG_SPACE; an fd beyond `maxfds`
 // that the kernel still delivered is closed and reported as msg_ctrunc: none is ever leaked.
-recv_fds_result recv_fds(socket& sock, std::size_t bufsize, std::size_t maxfds, int flags = 0);
+[[nodiscard]] recv_fds_result recv_fds(socket& sock, std::size_t bufsize, std::size_t maxfds,
+                                       msg_flags flags = {});
 
 }  // namespace pysock

@@ -6,9 +6,12 @@
 // thread is inside a call on the socket is not supported.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -17,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -37,16 +41,120 @@ timeout getdefaulttimeout();
 
 enum class shut { rd, wr, rdwr };
 
-// MSG_* flags for send/recv calls (Linux values), so callers need not include <sys/socket.h>.
-inline constexpr int msg_oob = 0x1;
-inline constexpr int msg_peek = 0x2;
-inline constexpr int msg_dontroute = 0x4;
-inline constexpr int msg_ctrunc = 0x8;
-inline constexpr int msg_trunc = 0x20;
-inline constexpr int msg_dontwait = 0x40;
-inline constexpr int msg_eor = 0x80;
-inline constexpr int msg_waitall = 0x100;
-inline constexpr int msg_cmsg_cloexec = 0x40000000;
+// MSG_* flags of the send and recv calls (Linux values), a flag set like ai_flags.
+enum class msg_flags : int {
+  none = 0,
+  oob = 0x1,
+  peek = 0x2,
+  dontroute = 0x4,
+  ctrunc = 0x8,
+  trunc = 0x20,
+  dontwait = 0x40,
+  eor = 0x80,
+  waitall = 0x100,
+  cmsg_cloexec = 0x40000000,
+};
+template <>
+struct is_flag_set<msg_flags> : std::true_type {};
+// Python's names (socket.MSG_PEEK, ...), kept as constants of the flag set.
+inline constexpr msg_flags msg_oob = msg_flags::oob;
+inline constexpr msg_flags msg_peek = msg_flags::peek;
+inline constexpr msg_flags msg_dontroute = msg_flags::dontroute;
+inline constexpr msg_flags msg_ctrunc = msg_flags::ctrunc;
+inline constexpr msg_flags msg_trunc = msg_flags::trunc;
+inline constexpr msg_flags msg_dontwait = msg_flags::dontwait;
+inline constexpr msg_flags msg_eor = msg_flags::eor;
+inline constexpr msg_flags msg_waitall = msg_flags::waitall;
+inline constexpr msg_flags msg_cmsg_cloexec = msg_flags::cmsg_cloexec;
+
+// ---- typed socket options (Asio style) ----------------------------------------------------
+// sock.set_option(pysock::tcp_nodelay(true)); sock.get_option<pysock::send_buffer_size>().value().
+// Each type knows its level and name (Linux values, checked against <sys/socket.h> in
+// socket.cpp) and how its value looks to setsockopt/getsockopt (native()), so callers need no
+// system header. Python's setsockopt/getsockopt(level, option, ...) stay for everything else.
+
+namespace detail {
+// An option whose value is one int: a flag (bool), a count or size (int), or whole seconds.
+template <int Level, int Name, class Value>
+class int_option {
+ public:
+  static constexpr int level = Level;
+  static constexpr int name = Name;
+  using native_type = int;
+
+  constexpr int_option() noexcept = default;
+  constexpr explicit int_option(Value value) noexcept : value_(value) {}
+  constexpr Value value() const noexcept { return value_; }
+  constexpr native_type native() const noexcept { return to_int(value_); }
+  static constexpr int_option from_native(native_type raw) noexcept {
+    return int_option(from_int(raw));
+  }
+  friend bool operator==(const int_option&, const int_option&) = default;
+
+ private:
+  static constexpr int to_int(bool v) noexcept { return v ? 1 : 0; }
+  static constexpr int to_int(int v) noexcept { return v; }
+  static constexpr int to_int(std::chrono::seconds v) noexcept { return int(v.count()); }
+  static constexpr Value from_int(int raw) noexcept {
+    if constexpr (std::is_same_v<Value, bool>) {
+      return raw != 0;
+    } else {
+      return Value(raw);
+    }
+  }
+
+  Value value_{};
+};
+}  // namespace detail
+
+// SOL_SOCKET options.
+using reuse_address = detail::int_option<1, 2, bool>;       // SO_REUSEADDR
+using keep_alive = detail::int_option<1, 9, bool>;          // SO_KEEPALIVE
+using send_buffer_size = detail::int_option<1, 7, int>;     // SO_SNDBUF (Linux reports double)
+using receive_buffer_size = detail::int_option<1, 8, int>;  // SO_RCVBUF (Linux reports double)
+// IPPROTO_TCP options.
+using tcp_nodelay = detail::int_option<6, 1, bool>;                       // TCP_NODELAY
+using tcp_keepidle = detail::int_option<6, 4, std::chrono::seconds>;      // TCP_KEEPIDLE
+using tcp_keepinterval = detail::int_option<6, 5, std::chrono::seconds>;  // TCP_KEEPINTVL
+using tcp_keepcount = detail::int_option<6, 6, int>;                      // TCP_KEEPCNT
+
+// SO_LINGER: whether close() waits for unsent data, and for how long (0 s: a reset).
+class linger_option {
+ public:
+  static constexpr int level = 1;
+  static constexpr int name = 13;
+  struct native_type {
+    int onoff;
+    int seconds;
+  };
+
+  constexpr linger_option() noexcept = default;
+  constexpr linger_option(bool enabled, std::chrono::seconds timeout) noexcept
+      : enabled_(enabled), timeout_(timeout) {}
+  constexpr bool enabled() const noexcept { return enabled_; }
+  constexpr std::chrono::seconds timeout() const noexcept { return timeout_; }
+  constexpr native_type native() const noexcept {
+    return {enabled_ ? 1 : 0, int(timeout_.count())};
+  }
+  static constexpr linger_option from_native(native_type raw) noexcept {
+    return {raw.onoff != 0, std::chrono::seconds(raw.seconds)};
+  }
+  friend bool operator==(const linger_option&, const linger_option&) = default;
+
+ private:
+  bool enabled_ = false;
+  std::chrono::seconds timeout_{0};
+};
+
+// What socket::set_option / get_option accept.
+template <class O>
+concept socket_option = requires(const O& option, typename O::native_type raw) {
+  { O::level } -> std::convertible_to<int>;
+  { O::name } -> std::convertible_to<int>;
+  { option.native() } -> std::same_as<typename O::native_type>;
+  { O::from_native(raw) } -> std::same_as<O>;
+}
+&&std::is_trivially_copyable_v<typename O::native_type>;
 
 // One control message of sendmsg/recvmsg: (cmsg_level, cmsg_type, cmsg_data).
 struct ancillary_data {
@@ -60,7 +168,7 @@ struct ancillary_data {
 struct recvmsg_result {
   std::string data;
   std::vector<ancillary_data> ancdata;
-  int msg_flags = 0;
+  pysock::msg_flags msg_flags{};
   std::optional<pysock::address> address;  // nullopt when the peer is unnamed
 };
 
@@ -77,7 +185,7 @@ class owned_fd {
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
   // Hands the fd to the caller, leaving this empty.
-  int release() noexcept { return std::exchange(fd_, -1); }
+  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
   // Closes the fd held (if any) and holds `fd` instead.
   void reset(int fd = -1) noexcept;
 
@@ -113,8 +221,9 @@ class socket : public finalizable {
   explicit socket(pysock::family f = family::inet, sock_type t = sock_type::stream, int proto = 0);
   // Python's socket(fileno=fd): takes ownership of `fd`, reading family, type and proto from it.
   // fd < 0 → value_error("negative file descriptor"); a closed fd → os_error EBADF; not a
-  // socket → os_error ENOTSOCK.
-  static socket adopt(int fd);
+  // socket → os_error ENOTSOCK. Ownership passes only on success: when adopt throws, the fd is
+  // untouched (still open, its flags unchanged) and still the caller's to close.
+  [[nodiscard]] static socket adopt(int fd);
 
   socket(socket&& other) noexcept;
   // Closes this socket (as close() would), runs its finalizers, and takes over `other` with its
@@ -141,33 +250,40 @@ class socket : public finalizable {
   void listen(std::optional<int> backlog = {});
   // The accepted socket gets the default timeout, and is blocking when the default is None and
   // the listener has a timeout (bpo-7995).
-  std::pair<socket, address> accept();
+  [[nodiscard]] std::pair<socket, address> accept();
   // nullopt with the error in `ec` (may still throw std::bad_alloc).
-  std::optional<std::pair<socket, address>> accept(std::error_code& ec);
+  [[nodiscard]] std::optional<std::pair<socket, address>> accept(std::error_code& ec);
   // With a timeout: a non-blocking connect waited for with poll, then SO_ERROR.
   void connect(const address& addr);
   // A non-blocking connect in progress reports EINPROGRESS.
   void connect(const address& addr, std::error_code& ec);
   // connect() returning the errno instead of throwing it (0 on success; EWOULDBLOCK on timeout).
-  int connect_ex(const address& addr);
+  [[nodiscard]] int connect_ex(const address& addr);
 
   // Every send uses MSG_NOSIGNAL: a closed peer raises broken_pipe_error, never SIGPIPE.
-  std::size_t send(std::span<const std::byte> data, int flags = 0);
-  std::size_t send(std::string_view data, int flags = 0);
-  std::size_t send(std::span<const std::byte> data, std::error_code& ec, int flags = 0) noexcept;
-  std::size_t send(std::string_view data, std::error_code& ec, int flags = 0) noexcept;
+  [[nodiscard]] std::size_t send(std::span<const std::byte> data, msg_flags flags = {});
+  [[nodiscard]] std::size_t send(std::string_view data, msg_flags flags = {});
+  [[nodiscard]] std::size_t send(std::span<const std::byte> data, std::error_code& ec,
+                                 msg_flags flags = {}) noexcept;
+  [[nodiscard]] std::size_t send(std::string_view data, std::error_code& ec,
+                                 msg_flags flags = {}) noexcept;
   // Sends everything; the timeout bounds the whole call.
-  void sendall(std::span<const std::byte> data, int flags = 0);
-  void sendall(std::string_view data, int flags = 0);
+  void sendall(std::span<const std::byte> data, msg_flags flags = {});
+  void sendall(std::string_view data, msg_flags flags = {});
   // Sends until everything went or an error stopped it; returns how much went (the partial
   // progress Python's sendall hides), e.g. a non-blocking socket stops at EAGAIN.
-  std::size_t sendall(std::span<const std::byte> data, std::error_code& ec, int flags = 0) noexcept;
-  std::size_t sendall(std::string_view data, std::error_code& ec, int flags = 0) noexcept;
-  std::size_t sendto(std::span<const std::byte> data, const address& addr, int flags = 0);
-  std::size_t sendto(std::string_view data, const address& addr, int flags = 0);
-  std::size_t sendmsg(std::span<const std::span<const std::byte>> buffers,
-                      std::span<const ancillary_data> ancdata = {}, int flags = 0,
-                      const std::optional<address>& addr = std::nullopt);
+  [[nodiscard]] std::size_t sendall(std::span<const std::byte> data, std::error_code& ec,
+                                    msg_flags flags = {}) noexcept;
+  [[nodiscard]] std::size_t sendall(std::string_view data, std::error_code& ec,
+                                    msg_flags flags = {}) noexcept;
+  [[nodiscard]] std::size_t sendto(std::span<const std::byte> data, const address& addr,
+                                   msg_flags flags = {});
+  [[nodiscard]] std::size_t sendto(std::string_view data, const address& addr,
+                                   msg_flags flags = {});
+  [[nodiscard]] std::size_t sendmsg(std::span<const std::span<const std::byte>> buffers,
+                                    std::span<const ancillary_data> ancdata = {},
+                                    msg_flags flags = {},
+                                    const std::optional<address>& addr = std::nullopt);
 
   // socket.sendfile(file, offset, count): sends the file's bytes from the absolute `offset`, at
   // most `count` of them (all when nullopt), and returns how many were sent. Zero-copy
@@ -179,27 +295,30 @@ class socket : public finalizable {
   // ("count must be a positive integer (got 0)"), a non-blocking socket ("non-blocking sockets
   // are not supported"; checked after an empty regular file returned 0, as in Python). A gone
   // peer raises broken_pipe_error; no SIGPIPE reaches the process.
-  std::uint64_t sendfile(int file_fd, std::uint64_t offset = 0,
-                         std::optional<std::uint64_t> count = {});
+  [[nodiscard]] std::uint64_t sendfile(int file_fd, std::uint64_t offset = 0,
+                                       std::optional<std::uint64_t> count = {});
   // The same for the file at `path`, opened read-only (close-on-exec) for the call.
-  std::uint64_t sendfile(const std::filesystem::path& path, std::uint64_t offset = 0,
-                         std::optional<std::uint64_t> count = {});
+  [[nodiscard]] std::uint64_t sendfile(const std::filesystem::path& path, std::uint64_t offset = 0,
+                                       std::optional<std::uint64_t> count = {});
 
   // Up to `bufsize` bytes; empty at EOF.
-  std::string recv(std::size_t bufsize, int flags = 0);
+  [[nodiscard]] std::string recv(std::size_t bufsize, msg_flags flags = {});
   // Reads into `buffer` (at most `nbytes` bytes when non-zero; more than the buffer holds →
   // value_error("buffer too small for requested bytes")).
-  std::size_t recv_into(std::span<std::byte> buffer, std::size_t nbytes = 0, int flags = 0);
+  [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer, std::size_t nbytes = 0,
+                                      msg_flags flags = {});
   // Empty with the error in `ec` (may still throw std::bad_alloc for the string).
-  std::string recv(std::size_t bufsize, std::error_code& ec, int flags = 0);
+  [[nodiscard]] std::string recv(std::size_t bufsize, std::error_code& ec, msg_flags flags = {});
   // 0 with the error in `ec`; 0 with `ec` clear is EOF.
-  std::size_t recv_into(std::span<std::byte> buffer, std::error_code& ec, int flags = 0) noexcept;
-  std::pair<std::string, std::optional<address>> recvfrom(std::size_t bufsize, int flags = 0);
-  std::pair<std::size_t, std::optional<address>> recvfrom_into(std::span<std::byte> buffer,
-                                                               std::size_t nbytes = 0,
-                                                               int flags = 0);
+  [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer, std::error_code& ec,
+                                      msg_flags flags = {}) noexcept;
+  [[nodiscard]] std::pair<std::string, std::optional<address>> recvfrom(std::size_t bufsize,
+                                                                        msg_flags flags = {});
+  [[nodiscard]] std::pair<std::size_t, std::optional<address>> recvfrom_into(
+      std::span<std::byte> buffer, std::size_t nbytes = 0, msg_flags flags = {});
   // recvmsg(bufsize, ancbufsize, flags): `ancbufsize` bytes of control buffer.
-  recvmsg_result recvmsg(std::size_t bufsize, std::size_t ancbufsize = 0, int flags = 0);
+  [[nodiscard]] recvmsg_result recvmsg(std::size_t bufsize, std::size_t ancbufsize = 0,
+                                       msg_flags flags = {});
 
   void shutdown(shut how);
   void setsockopt(int level, int option, int value);
@@ -207,13 +326,26 @@ class socket : public finalizable {
   int getsockopt(int level, int option) const;
   // The raw option value, at most `buflen` (1..1024) bytes.
   std::string getsockopt(int level, int option, std::size_t buflen) const;
+  // Beyond Python: the typed options above.
+  template <socket_option O>
+  void set_option(const O& option) {
+    const typename O::native_type raw = option.native();
+    setsockopt(O::level, O::name, std::as_bytes(std::span(&raw, 1)));
+  }
+  template <socket_option O>
+  O get_option() const {
+    typename O::native_type raw{};
+    const std::string bytes = getsockopt(O::level, O::name, sizeof raw);
+    std::memcpy(&raw, bytes.data(), std::min(bytes.size(), sizeof raw));
+    return O::from_native(raw);
+  }
   address getsockname() const;
   address getpeername() const;
 
   // A new socket on a duplicate fd (close-on-exec) with the same family, type, proto and timeout.
-  socket dup() const;
+  [[nodiscard]] socket dup() const;
   // Marks the socket closed and hands the fd to the caller (files still open see fileno() -1).
-  int detach();
+  [[nodiscard]] int detach();
   // Marks the socket closed; closes the fd now, or when the last makefile() file lets go of it.
   // Idempotent; an fd closed behind the socket's back raises os_error EBADF.
   void close();
@@ -229,11 +361,11 @@ class socket : public finalizable {
   // The io-reference hook of makefile() (Python's _io_refs): the returned handle keeps the fd
   // open across close() until it is released. Works on a closed socket too (its reads then
   // raise EBADF), as makefile() does in Python.
-  socket_io_ref io_ref();
+  [[nodiscard]] socket_io_ref io_ref();
   // Python's makefile(mode, buffering, encoding=, errors=, newline=): see pysock/makefile.hpp
   // (include it to call this).
-  io::file makefile(std::string_view mode, makefile_options options);
-  io::file makefile(std::string_view mode = "r");
+  [[nodiscard]] io::file makefile(std::string_view mode, makefile_options options);
+  [[nodiscard]] io::file makefile(std::string_view mode = "r");
   // Beyond Python, socket_like's optional member (io/raw.hpp): the most one read-ahead of a
   // buffered reader over this socket should ask for: 64 KiB for TCP (AF_INET, AF_INET6),
   // nullopt (the io stack's default, 256 KiB) for other families.
@@ -261,12 +393,12 @@ class socket_io_ref {
   ~socket_io_ref() { release(); }
 
   // socket.recv_into / socket.send with the socket's timeout (one call each).
-  std::size_t recv_into(std::span<std::byte> buffer);
-  std::size_t send(std::span<const std::byte> data);
+  [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer);
+  [[nodiscard]] std::size_t send(std::span<const std::byte> data);
   // The non-throwing forms (see socket): what socket_io uses, so a non-blocking file reports
   // "no data" without an exception.
-  std::size_t recv_into(std::span<std::byte> buffer, std::error_code& ec) noexcept;
-  std::size_t send(std::span<const std::byte> data, std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t recv_into(std::span<std::byte> buffer, std::error_code& ec) noexcept;
+  [[nodiscard]] std::size_t send(std::span<const std::byte> data, std::error_code& ec) noexcept;
   timeout gettimeout() const;
   // The socket's fd: -1 after it was detached or really closed.
   int fileno() const noexcept;

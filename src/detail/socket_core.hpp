@@ -11,6 +11,7 @@
 
 #include "detail/poll.hpp"
 #include "pysock/error.hpp"
+#include "pysock/socket.hpp"  // msg_flags
 
 namespace pysock::detail {
 
@@ -86,7 +87,7 @@ auto timed_call(const socket_core& core, short events, const char* operation, Ca
 }
 
 // send(2) with MSG_NOSIGNAL under the socket's timeout (until `deadline` when given).
-std::size_t send_core(const socket_core& core, std::span<const std::byte> data, int flags,
+std::size_t send_core(const socket_core& core, std::span<const std::byte> data, msg_flags flags,
                       std::optional<clock::time_point> deadline = std::nullopt);
 
 }  // namespace pysock::detail

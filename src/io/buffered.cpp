@@ -30,10 +30,6 @@ std::span<std::byte> writable_span(char* data, std::size_t size) {
   return std::as_writable_bytes(std::span(data, size));
 }
 
-[[noreturn]] void raise_would_block(std::size_t written) {
-  throw blocking_io_error(EAGAIN, "write could not complete without blocking", written);
-}
-
 // Python's close(): flush, then close what is below even when flush threw; the flush error wins
 // unless closing fails too (then the close error propagates, as with exception chaining).
 template <class Flush, class Close>
@@ -391,7 +387,7 @@ std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {
       return data.size();
     }
     append(data.substr(0, room));
-    raise_would_block(room);
+    detail::raise_write_would_block(room);
   }
   std::size_t written = 0;
   while (data.size() - written >= buffer_size_) {
@@ -399,7 +395,7 @@ std::size_t buffered_writer::write_bytes(std::span<const std::byte> bytes) {
     if (!sent) {
       if (data.size() - written > buffer_size_) {
         append(data.substr(written, buffer_size_));
-        raise_would_block(written + buffer_size_);
+        detail::raise_write_would_block(written + buffer_size_);
       }
       break;
     }
@@ -417,7 +413,7 @@ void buffered_writer::flush_buffer() {
   try {
     while (done < pending_) {
       auto sent = raw_->write(std::string_view(buffer_.get() + done, pending_ - done));
-      if (!sent) raise_would_block(0);
+      if (!sent) detail::raise_write_would_block(0);
       if (*sent > pending_ - done) throw os_error("write() returned incorrect number of bytes");
       done += *sent;
     }

@@ -157,6 +157,9 @@ bool is_would_block(const std::error_code& ec) noexcept {
 void raise_timed_out_object() {
   throw os_error(std::string("cannot read from timed out object"));
 }
+void raise_write_would_block(std::size_t written) {
+  throw blocking_io_error(EAGAIN, "write could not complete without blocking", written);
+}
 void raise_closed_file() {
   throw value_error("I/O operation on closed file.");
 }

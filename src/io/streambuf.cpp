@@ -7,7 +7,9 @@
 namespace pysock::io {
 
 streambuf::streambuf(file& f)
-    : file_(f), reader_(f.closed() ? nullptr : f.stream().fast_paths().lender) {}
+    : file_(f),
+      reader_(f.closed() ? nullptr : f.stream().fast_paths().lender),
+      partial_writes_(!f.closed() && f.stream().fast_paths().raw != nullptr) {}
 
 streambuf::~streambuf() {
   if (reader_) reader_->reclaim();
@@ -44,13 +46,28 @@ std::streamsize streambuf::xsgetn(char_type* s, std::streamsize count) {
 streambuf::int_type streambuf::overflow(int_type c) {
   if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
   char byte = traits_type::to_char_type(c);
-  file_.write(std::string_view(&byte, 1));
+  write_all(std::string_view(&byte, 1));
   return c;
 }
 
 std::streamsize streambuf::xsputn(const char_type* s, std::streamsize count) {
-  file_.write(std::string_view(s, std::size_t(count)));
-  return count;
+  return write_all(std::string_view(s, std::size_t(count)));
+}
+
+// A buffered or text file takes everything or throws (its count is code points in text mode);
+// only a raw file can take part, and its count is bytes.
+std::streamsize streambuf::write_all(std::string_view data) {
+  if (!partial_writes_) {
+    (void)file_.write(data);
+    return std::streamsize(data.size());
+  }
+  std::size_t taken = 0;
+  while (taken < data.size()) {
+    const auto written = file_.write(data.substr(taken));
+    if (!written) detail::raise_write_would_block(taken);
+    taken += *written;
+  }
+  return std::streamsize(taken);
 }
 
 int streambuf::sync() {

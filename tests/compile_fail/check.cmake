@@ -6,6 +6,10 @@ if(NOT count EQUAL 1)
   message(FATAL_ERROR "${SOURCE} needs exactly one '// expect-error: <regex>' line")
 endif()
 string(REGEX REPLACE "^// expect-error: " "" expect "${expect_lines}")
+# Optionally "// expect-error-count: N": a file of N misuses must fail with N diagnostics, so
+# that each misuse is checked, not just the first.
+file(STRINGS ${SOURCE} count_lines REGEX "^// expect-error-count: [0-9]+$")
+string(REGEX REPLACE "^// expect-error-count: " "" expect_count "${count_lines}")
 
 set(command ${COMPILER} -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Wshadow -Werror
   -I${INCLUDE_DIR})
@@ -23,4 +27,10 @@ elseif(status EQUAL 0)
   message(FATAL_ERROR "${SOURCE} compiled, but it must not")
 elseif(NOT output MATCHES "${expect}")
   message(FATAL_ERROR "failed without the expected diagnostic '${expect}':\n${output}")
+elseif(expect_count)
+  string(REGEX MATCHALL "${expect}" found "${output}")
+  list(LENGTH found found_count)
+  if(NOT found_count EQUAL expect_count)
+    message(FATAL_ERROR "${found_count} diagnostics '${expect}', expected ${expect_count}:\n${output}")
+  endif()
 endif()

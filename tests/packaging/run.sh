@@ -3,6 +3,9 @@
 #   run.sh MODE SOURCE_DIR WORK_DIR CXX_COMPILER [ssl]
 # MODE: find_package (installs pysock into WORK_DIR/prefix first), add_subdirectory,
 # fetchcontent, or pkg-config (installs, then compiles with the flags pkg-config gives).
+# The install is configured for WORK_DIR/configured-prefix but made with `cmake --install
+# --prefix WORK_DIR/prefix`, as packagers and ~/.local users do: nothing may point at the
+# configured prefix (pysock.pc, pysock-ssl.pc and the CMake files alike).
 # With "ssl", the consumer is the TLS program (consumer/ssl_main.cpp: pysock::ssl, pkg-config
 # pysock-ssl), run with throwaway certificates.
 set -euo pipefail
@@ -22,9 +25,13 @@ install_pysock() {
   cmake -S "$source" -B "$work/pysock-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_COMPILER="$cxx" -DPYSOCK_TEST=OFF -DPYSOCK_EXAMPLES=OFF -DPYSOCK_BENCH=OFF \
     -DPYSOCK_INSTALL=ON -DPYSOCK_SSL=$consumer_ssl \
-    -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+    -DCMAKE_INSTALL_PREFIX="$work/configured-prefix" >/dev/null
   cmake --build "$work/pysock-build" >/dev/null
-  cmake --install "$work/pysock-build" >/dev/null
+  cmake --install "$work/pysock-build" --prefix "$work/prefix" >/dev/null
+  if grep -rl "configured-prefix" "$work/prefix"; then
+    echo "the install above names the configure-time prefix" >&2
+    exit 1
+  fi
 }
 
 case "$mode" in

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdarg>
 #include <vector>
 
 namespace pysock_test::faults {
@@ -216,6 +217,26 @@ ssize_t sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
   const action a = decide(call::sendfile, out_fd);
   PYSOCK_FAULT_OR_RETURN(a);
   return real_sendfile(out_fd, in_fd, offset, limited(count, a));
+}
+
+// fcntl's third argument is an int or a pointer (or absent); on x86-64 and aarch64 passing it on
+// as a pointer-sized value hands the real fcntl the same bits.
+int fcntl(int fd, int cmd, ...) {
+  static auto* real_fcntl = real<int(int, int, ...)>("fcntl");
+  va_list rest;
+  va_start(rest, cmd);
+  void* argument = va_arg(rest, void*);
+  va_end(rest);
+  const action a = decide(call::fcntl, fd);
+  PYSOCK_FAULT_OR_RETURN(a);
+  return real_fcntl(fd, cmd, argument);
+}
+
+int close(int fd) {
+  static auto* real_close = real<int(int)>("close");
+  const action a = decide(call::close, fd);
+  PYSOCK_FAULT_OR_RETURN(a);
+  return real_close(fd);
 }
 
 }  // extern "C"

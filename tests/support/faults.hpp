@@ -1,7 +1,7 @@
 // Fault injection for system calls. A test executable that links tests/support/faults.cpp
-// replaces libc's recv, send, recvmsg, sendmsg, read, accept4, connect and sendfile for every
-// caller in the process (pysock included): each call first asks the active fault plan whether
-// to fail with an errno, be cut short, or go through. The real call is made through
+// replaces libc's recv, send, recvmsg, sendmsg, read, accept4, connect, sendfile, fcntl and close
+// for every caller in the process (pysock included): each call first asks the active fault plan
+// whether to fail with an errno, be cut short, or go through. The real call is made through
 // dlsym(RTLD_NEXT).
 #pragma once
 
@@ -15,7 +15,19 @@
 
 namespace pysock_test::faults {
 
-enum class call { recv, send, recvmsg, sendmsg, read, accept4, connect, sendfile, count };
+enum class call {
+  recv,
+  send,
+  recvmsg,
+  sendmsg,
+  read,
+  accept4,
+  connect,
+  sendfile,
+  fcntl,
+  close,  // counted (to prove an fd is closed exactly once); only errors can be injected
+  count
+};
 
 // What one intercepted call does.
 struct action {

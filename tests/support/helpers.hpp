@@ -14,17 +14,8 @@
 
 #include "pysock/error.hpp"
 #include "pysock/socket.hpp"
+#include "support/expect_throw.hpp"
 #include "support/proc_stats.hpp"
-
-// Expects `statement` to throw `exception_type` (or a subclass) whose what() is `message`
-// (fmt's test helper).
-#define EXPECT_THROW_MSG(statement, exception_type, message)                    \
-  EXPECT_THROW(                                                                 \
-      try { statement; } catch (const exception_type& pysock_test_error) {      \
-        EXPECT_EQ(std::string(pysock_test_error.what()), std::string(message)); \
-        throw;                                                                  \
-      },                                                                        \
-      exception_type)
 
 namespace pysock_test {
 
@@ -77,18 +68,6 @@ class child_process {
 // "PYENV_VERSION=3.13.0 python3.13" when that works, otherwise "python3" (with a warning on
 // stderr, once).
 const std::string& python_command();
-
-// The errno of the os_error that `call` throws; a test failure (and -1) when it throws none.
-template <class Call>
-int raised_errno(Call&& call) {
-  try {
-    call();
-  } catch (const pysock::os_error& e) {
-    return e.errno_value().value_or(0);
-  }
-  ADD_FAILURE() << "no os_error was raised";
-  return -1;
-}
 
 // Two connected sockets: over loopback TCP (client, server side) or an AF_UNIX socketpair.
 std::pair<pysock::socket, pysock::socket> tcp_pair();

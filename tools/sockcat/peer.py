@@ -11,14 +11,13 @@ last on stdout as one JSON line. Every blocking call is bounded by a timeout.
 """
 
 import argparse
-import fcntl
+import glob
 import hashlib
 import json
 import socket
 import ssl
 import struct
 import sys
-import termios
 import time
 
 TIMEOUT = 60.0
@@ -86,25 +85,73 @@ def role_reset(sock, _arg):
     return {}
 
 
-def wait_until_the_client_blocks(sock):
-    """Returns once the bytes queued for us have stopped growing for two samples in a row (a
-    loaded machine can pause the client for one): the client's send waits for room."""
+def wchan_of(path):
+    """Where the thread of this /proc wchan file sleeps in the kernel: a function name, "0"
+    while it runs, None once it exited."""
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def threads_waiting_in(pid, kernel_functions):
+    """The threads of process `pid` asleep in one of `kernel_functions` (their /proc wchan
+    files)."""
+    return {path for path in glob.glob(f"/proc/{pid}/task/*/wchan")
+            if wchan_of(path) in kernel_functions}
+
+
+def done_with(threads, kernel_functions):
+    """Every one of `threads` left `kernel_functions` and is asleep elsewhere, or exited: it
+    finished what woke it, not just started to."""
+    return all(wchan_of(path) not in ("0", *kernel_functions) for path in threads)
+
+
+# Where a Unix stream socket's send (also sendfile) waits for room, and where its recv waits for
+# data: unix_stream_data_wait, or its caller when the kernel inlined it (Linux 6.x builds do, and
+# wchan names the caller).
+SEND_WAIT = ("sock_alloc_send_pskb",)
+RECV_WAIT = ("unix_stream_data_wait", "unix_stream_read_generic")
+
+
+def wait_for(condition, what):
+    """Polls `condition` until it holds (bounded by TIMEOUT); the interval only bounds the work,
+    it decides nothing."""
     deadline = time.monotonic() + TIMEOUT
-    samples = [-1]
-    while samples[-1] <= 0 or samples[-3:] != [samples[-1]] * 3:
+    while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError("the client's send never blocked")
-        time.sleep(0.2)
-        samples.append(struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0])
+            raise TimeoutError(what)
+        time.sleep(0.01)
+
+
+def client_pid(sock):
+    pid, _uid, _gid = struct.unpack("3i", sock.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return pid
 
 
 def role_close_after_half_close(sock, _arg):
     """Never reads: once the client's send is blocked, half-closes (the client sees EOF while
     its send is blocked), then closes: that send gets EPIPE. Meant for a Unix socket, where
-    nothing makes room in the client's buffer before the close."""
-    wait_until_the_client_blocks(sock)
+    nothing makes room in the client's buffer before the close. Every step waits for the
+    client's state, read from /proc (SO_PEERCRED names it), never for time to pass."""
+    pid = client_pid(sock)
+    # sockcat sends on one thread and receives on another: wait until one is blocked in send
+    # and one waits in recv. Neither can leave that state before this peer acts, so the pair
+    # is seen together however the machine schedules them.
+    receiving = set()
+
+    def blocked_both_ways():
+        nonlocal receiving
+        receiving = threads_waiting_in(pid, RECV_WAIT)
+        return receiving and threads_waiting_in(pid, SEND_WAIT)
+
+    wait_for(blocked_both_ways, "the client never blocked in send while waiting in recv")
     sock.shutdown(socket.SHUT_WR)
-    time.sleep(0.3)
+    # Closing with unread data resets the client's recv: first let it return the EOF, i.e.
+    # watch its thread until it sleeps elsewhere (joining its sender) or exits.
+    wait_for(lambda: done_with(receiving, RECV_WAIT), "the client's recv never saw the EOF")
     sock.close()
     return {}
 

@@ -58,7 +58,7 @@ class sender {
   // send no more.
   void wind_down() {
     stopping_ = true;
-    wake_.second.send("w");
+    wake_.second.sendall("w");
   }
   // sockcat is done (--lines, or receiving failed): stop now, also a send that is blocked.
   void abort() {

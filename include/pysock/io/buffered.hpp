@@ -116,6 +116,9 @@ class buffered_reader final : public buffered_base, public lending_reader {
   void reclaim() noexcept override;
   // Number of bytes buffered (read but not yet returned).
   std::size_t buffered() const noexcept { return std::size_t(end_ - pos_); }
+  // Beyond Python: the bytes of memory the buffer holds now (it grows for long lines and shrinks
+  // back), for tests and monitoring.
+  std::size_t capacity() const noexcept { return capacity_; }
   io_fast_paths fast_paths() noexcept override {
     return {.closed_raw = raw_.get(), .reader = this, .lender = this};
   }

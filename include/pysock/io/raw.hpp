@@ -198,9 +198,9 @@ class raw_io : public io_base {
   // is returned).
   std::optional<std::string> readall();
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override = 0;
-  std::optional<std::size_t> write(std::string_view data) override;
+  [[nodiscard]] std::optional<std::size_t> write(std::string_view data) override;
   // The byte-span primitive behind write().
-  virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
+  [[nodiscard]] virtual std::optional<std::size_t> write_bytes(std::span<const std::byte> data) = 0;
   // Beyond Python: the most one read-ahead of a buffered reader should ask this stream for (see
   // buffered.hpp, "Read-ahead reserve").
   virtual std::size_t read_ahead_limit() const noexcept { return default_read_ahead_limit; }
@@ -222,6 +222,8 @@ std::string socket_io_mode(std::string_view mode);
 bool is_would_block(const os_error& e) noexcept;
 bool is_would_block(const std::error_code& ec) noexcept;
 [[noreturn]] void raise_timed_out_object();
+// BlockingIOError "write could not complete without blocking" after `written` bytes were taken.
+[[noreturn]] void raise_write_would_block(std::size_t written);
 [[noreturn]] void raise_closed_socket();
 }  // namespace detail
 
@@ -257,7 +259,7 @@ class socket_io final : public raw_io {
     }
   }
 
-  std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
+  [[nodiscard]] std::optional<std::size_t> write_bytes(std::span<const std::byte> data) override {
     check_closed();
     check_writable();
     return io_call([&](auto&... ec) { return ref_->send(data, ec...); }, "send");
