@@ -17,10 +17,9 @@
 //
 // Arbitrary text (bit 0 set): any codec, any of Python's handlers, generalized UTF-8 text built
 // from the input (lone surrogates included). The encoder never throws outside its contract:
-// ignore, replace, backslashreplace and xmlcharrefreplace never throw (every codec here encodes
-// their ASCII replacements); strict, surrogateescape and surrogatepass throw only
-// unicode_encode_error, within the text; namereplace only lookup_error (pysock has no name
-// database). utf-8 with surrogatepass writes the text's own bytes. Encoding the text in chunks
+// ignore, replace, backslashreplace, xmlcharrefreplace and namereplace never throw (every codec
+// here encodes their ASCII replacements); strict, surrogateescape and surrogatepass throw only
+// unicode_encode_error, within the text. utf-8 with surrogatepass writes the text's own bytes. Encoding the text in chunks
 // (cut at code points) gives the same bytes; an error is the same error, at the same position or
 // inside the whole call's error range: an encoder reports a run of unencodable characters as one
 // error, and a chunk boundary cuts the run. (utf-16/utf-32 with surrogateescape are left out:
@@ -114,10 +113,6 @@ void check_allowed_failure(std::string_view handler, const std::optional<codec_f
                            std::size_t code_points) {
   if (!failure) return;
   using kind = codec_failure::kind;
-  if (handler == "namereplace") {
-    check(failure->what == kind::lookup_error);
-    return;
-  }
   check(handler == "strict" || handler == "surrogateescape" || handler == "surrogatepass");
   check(failure->what == kind::encode_error);
   check(failure->start < failure->end && failure->end <= code_points);

@@ -14,7 +14,7 @@ offset is kept, so a lookup skips at most 31 names.
 import collections
 import unicodedata
 
-from . import require_cpython_313, numbers, string_literal, write_inc
+from . import chunked_bytes, require_cpython_313, numbers, write_inc
 
 HANGUL_FIRST, HANGUL_LAST = 0xAC00, 0xD7A3
 CHECKPOINT = 32
@@ -92,20 +92,16 @@ def main():
     body += [f'    {{0x{a:04X}, 0x{b:04X}, "{p}"}},' for a, b, p in rules]
     body += ["};", "// {first, count}: the runs of code points with a stored name.",
              "inline constexpr named_run named_runs[] = {"]
-    body += numbers([v for run in runs for v in run], per_line=12)
-    body += ["};", f"// The offset in name_data of every {CHECKPOINT}th stored name.",
+    body += [f"    {{0x{a:X}, {n}}}," for a, n in runs]
+    body += ["};", f"// The offset in name_data of stored names 0, {CHECKPOINT}, {2 * CHECKPOINT}, ...",
              f"inline constexpr std::size_t name_checkpoint = {CHECKPOINT};",
              "inline constexpr std::uint32_t name_checkpoints[] = {"]
     body += numbers(checkpoints, per_line=12)
-    body += ["};", "// Each word: its length byte, then its letters.",
-             "inline constexpr std::string_view name_lexicon ="]
-    body += string_literal(lexicon)
-    body[-1] += ";"
+    body += ["};", "// Each word: its length byte, then its letters."]
+    body += chunked_bytes("name_lexicon", lexicon)
     body += ["// Each name: its word count, then each word's index.",
-             f"inline constexpr std::uint8_t name_one_byte_limit = 0x{ONE_BYTE:X};",
-             "inline constexpr std::string_view name_data ="]
-    body += string_literal(bytes(data))
-    body[-1] += ";"
+             f"inline constexpr std::uint8_t name_one_byte_limit = 0x{ONE_BYTE:X};"]
+    body += chunked_bytes("name_data", bytes(data))
     size = (len(lexicon) + len(data) + 4 * len(checkpoints) + 8 * len(runs) + 24 * len(rules)
             + sum(len(n) for n in leads + vowels + tails))
     write_inc("name_tables.inc", "names.py",

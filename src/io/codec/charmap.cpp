@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "io/codec/families.hpp"
 #include "io/codec/incremental.hpp"
@@ -81,12 +82,17 @@ constexpr encoding_map invert(const charmap_table& table) {
   return map;
 }
 
-constexpr auto encoding_maps = [] {
-  std::array<encoding_map, std::size(charmap_tables)> maps;
-  for (std::size_t i = 0; i < maps.size(); ++i)
-    maps[i] = invert(charmap_tables[i]);
-  return maps;
-}();
+// One constant evaluation per codec, each well within the compilers' constexpr step limits.
+template <std::size_t I>
+constexpr encoding_map encoding_map_of = invert(charmap_tables[I]);
+
+template <std::size_t... I>
+constexpr std::array<encoding_map, sizeof...(I)> all_encoding_maps(std::index_sequence<I...>) {
+  return {encoding_map_of<I>...};
+}
+
+constexpr auto encoding_maps =
+    all_encoding_maps(std::make_index_sequence<std::size(charmap_tables)>());
 
 constexpr codec_traits charmap_traits{"charmap"};
 constexpr const char* undefined_reason = "character maps to <undefined>";

@@ -27,6 +27,27 @@ struct named_run {
 
 #include "io/codec/name_tables.inc"
 
+// The byte at `at` of data stored in pieces (chunked_bytes in scripts/codec_tables).
+template <std::size_t N>
+unsigned char chunked_byte(const std::string_view (&chunks)[N], std::size_t chunk, std::size_t at) {
+  return byte_at(chunks[at / chunk], at % chunk);
+}
+
+unsigned char lexicon_byte(std::size_t at) {
+  return chunked_byte(name_lexicon, name_lexicon_chunk, at);
+}
+
+unsigned char data_byte(std::size_t at) {
+  return chunked_byte(name_data, name_data_chunk, at);
+}
+
+constexpr std::size_t lexicon_size() {
+  std::size_t size = 0;
+  for (const std::string_view chunk : name_lexicon)
+    size += chunk.size();
+  return size;
+}
+
 constexpr char32_t hangul_first = 0xAC00, hangul_last = 0xD7A3;
 
 std::string hangul_name(char32_t c) {
@@ -43,7 +64,7 @@ std::string hangul_name(char32_t c) {
 const std::vector<std::uint32_t>& word_offsets() {
   static const std::vector<std::uint32_t> offsets = [] {
     std::vector<std::uint32_t> found;
-    for (std::size_t at = 0; at < name_lexicon.size(); at += 1 + byte_at(name_lexicon, at)) {
+    for (std::size_t at = 0; at < lexicon_size(); at += 1 + lexicon_byte(at)) {
       found.push_back(static_cast<std::uint32_t>(at));
     }
     return found;
@@ -67,23 +88,24 @@ const std::vector<std::uint32_t>& run_ordinals() {
 
 // The word index at name_data[at], moving `at` past it.
 std::size_t read_word(std::size_t& at) {
-  const unsigned char lead = byte_at(name_data, at++);
+  const unsigned char lead = data_byte(at++);
   if (lead < name_one_byte_limit) return lead;
   return name_one_byte_limit + (static_cast<std::size_t>(lead - name_one_byte_limit) << 8) +
-         byte_at(name_data, at++);
+         data_byte(at++);
 }
 
 std::string stored_name(std::uint32_t ordinal) {
   std::size_t at = name_checkpoints[ordinal / name_checkpoint];
   for (std::uint32_t skip = ordinal % name_checkpoint; skip > 0; --skip) {
-    for (std::size_t words = byte_at(name_data, at++); words > 0; --words)
+    for (std::size_t words = data_byte(at++); words > 0; --words)
       read_word(at);
   }
   std::string name;
-  for (std::size_t words = byte_at(name_data, at++); words > 0; --words) {
+  for (std::size_t words = data_byte(at++); words > 0; --words) {
     const std::uint32_t word = word_offsets()[read_word(at)];
     if (!name.empty()) name += ' ';
-    name += name_lexicon.substr(word + 1, byte_at(name_lexicon, word));
+    for (std::size_t i = 1; i <= lexicon_byte(word); ++i)
+      name += static_cast<char>(lexicon_byte(word + i));
   }
   return name;
 }
