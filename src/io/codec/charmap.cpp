@@ -1,16 +1,19 @@
 // The single-byte ("charmap") codecs: a 256-entry decoding table per codec, generated from
-// CPython 3.13 by scripts/codec_tables/charmap.py, and the encoding map built from it at compile
-// time (a character encodes to the highest byte that decodes to it, as CPython's tables do).
+// CPython 3.13 by scripts/codec_tables/charmap.py, and the encoding map built from it (a
+// character encodes to the highest byte that decodes to it, as CPython's tables do).
 // Errors follow CPython's charmap codec: an undefined byte is one error, a run of unencodable
 // characters is one error, and a handler's replacement text is encoded through the table.
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <vector>
 
 #include "io/codec/families.hpp"
 #include "io/codec/incremental.hpp"
@@ -37,67 +40,58 @@ static_assert(std::is_sorted(std::begin(charmap_tables), std::end(charmap_tables
                                return a.module < b.module;
                              }));
 
-// Whether bytes 0x00..0x7F decode to themselves (every codec but the EBCDIC ones), so that ASCII
-// runs are copied as they are.
-constexpr bool decodes_ascii_as_itself(const charmap_table& table) {
-  for (char16_t byte = 0; byte < 0x80; ++byte) {
-    if (table.decode[byte] != byte) return false;
-  }
-  return true;
-}
-
-// A codec's encoding map: (code point << 8 | byte), sorted, one entry per encodable character.
-struct encoding_map {
-  std::array<std::uint32_t, 256> entries{};
-  std::size_t size = 0;
-  bool ascii_as_itself = false;  // U+0000..U+007F encode to themselves
-
-  constexpr int lookup(char32_t c) const {
-    if (ascii_as_itself && c < 0x80) return static_cast<int>(c);
-    const auto* last = entries.data() + size;
-    const auto* found = std::lower_bound(entries.data(), last, static_cast<std::uint32_t>(c) << 8);
-    return found != last && (*found >> 8) == c ? static_cast<int>(*found & 0xFF) : -1;
-  }
-};
-
-constexpr encoding_map invert(const charmap_table& table) {
-  encoding_map map;
-  for (std::uint32_t byte = 0; byte < 256; ++byte) {
-    if (table.decode[byte] != undefined) map.entries[map.size++] = table.decode[byte] << 8 | byte;
-  }
-  std::sort(map.entries.begin(), map.entries.begin() + map.size);
-  // Of the bytes that decode to one character, the highest (the last of its run) encodes it.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < map.size; ++i) {
-    const bool last_of_run =
-        i + 1 == map.size || (map.entries[i + 1] >> 8) != (map.entries[i] >> 8);
-    if (last_of_run) map.entries[kept++] = map.entries[i];
-  }
-  map.size = kept;
-  bool ascii = true;
-  for (char32_t c = 0; c < 0x80; ++c) {
-    ascii = ascii && map.lookup(c) == static_cast<int>(c);
-  }
-  map.ascii_as_itself = ascii;
-  return map;
-}
-
-// One constant evaluation per codec, each well within the compilers' constexpr step limits.
-template <std::size_t I>
-constexpr encoding_map encoding_map_of = invert(charmap_tables[I]);
-
-template <std::size_t... I>
-constexpr std::array<encoding_map, sizeof...(I)> all_encoding_maps(std::index_sequence<I...>) {
-  return {encoding_map_of<I>...};
-}
-
-constexpr auto encoding_maps =
-    all_encoding_maps(std::make_index_sequence<std::size(charmap_tables)>());
-
 constexpr codec_traits charmap_traits{"charmap"};
 constexpr const char* undefined_reason = "character maps to <undefined>";
 
-std::size_t table_index(const codec_entry& codec) {
+// What a codec's decoder and encoder look up, built from its table once per process: each
+// byte's UTF-8 form, and the encoding map as 256-byte pages per 256 code points of the BMP (no
+// codec maps a byte outside it). A character encodes to the highest byte that decodes to it.
+class charmap_codec {
+ public:
+  explicit charmap_codec(const charmap_table& table) : table_(table), pages_(1) {
+    for (std::size_t byte = 0; byte < 256; ++byte) {
+      const char16_t c = table.decode[byte];
+      if (c == undefined) continue;
+      std::string form;
+      append_code_point(form, c);
+      utf8_[byte][0] = static_cast<char>(form.size());
+      std::copy(form.begin(), form.end(), utf8_[byte].begin() + 1);
+      if (page_of_[c >> 8] == 0) {
+        page_of_[c >> 8] = static_cast<std::uint8_t>(pages_.size());
+        pages_.emplace_back();
+      }
+      pages_[page_of_[c >> 8]][c & 0xFF] = static_cast<std::uint8_t>(byte);
+    }
+    ascii_decodes_as_itself_ = ascii_encodes_as_itself_ = true;
+    for (char16_t c = 0; c < 0x80; ++c) {
+      ascii_decodes_as_itself_ = ascii_decodes_as_itself_ && table.decode[c] == c;
+      ascii_encodes_as_itself_ = ascii_encodes_as_itself_ && encode(c) == c;
+    }
+  }
+
+  // The byte `c` encodes to, or -1.
+  int encode(char32_t c) const {
+    if (c >= 0x10000) return -1;
+    const std::uint8_t byte = pages_[page_of_[c >> 8]][c & 0xFF];
+    return table_.decode[byte] == c ? byte : -1;
+  }
+  // What `byte` decodes to: the length of its UTF-8 form (0: undefined), then the form.
+  const std::array<char, 4>& decode(unsigned char byte) const { return utf8_[byte]; }
+  bool ascii_decodes_as_itself() const { return ascii_decodes_as_itself_; }
+  bool ascii_encodes_as_itself() const { return ascii_encodes_as_itself_; }
+
+ private:
+  const charmap_table& table_;
+  std::array<std::array<char, 4>, 256> utf8_{};  // length, then the bytes
+  std::array<std::uint8_t, 256> page_of_{};      // 0: the empty page
+  std::vector<std::array<std::uint8_t, 256>> pages_;
+  bool ascii_decodes_as_itself_, ascii_encodes_as_itself_;
+};
+
+const charmap_codec& charmap_codec_for(const codec_entry& codec) {
+  constexpr std::size_t count = std::size(charmap_tables);
+  static std::array<std::once_flag, count> built;
+  static std::array<std::optional<charmap_codec>, count> codecs;
   const auto* found =
       std::lower_bound(std::begin(charmap_tables), std::end(charmap_tables), codec.module,
                        [](const charmap_table& t, std::string_view m) { return t.module < m; });
@@ -105,59 +99,77 @@ std::size_t table_index(const codec_entry& codec) {
     throw lookup_error("unknown encoding: " + std::string(codec.module) +
                        " (pysock has no table for it)");
   }
-  return static_cast<std::size_t>(found - std::begin(charmap_tables));
+  const auto index = static_cast<std::size_t>(found - std::begin(charmap_tables));
+  std::call_once(built[index], [&] { codecs[index].emplace(*found); });
+  return *codecs[index];
 }
 
 // codecs.charmap_decode with the codec's table; nothing is ever held back.
 class charmap_decoder final : public buffered_decoder {
  public:
   charmap_decoder(const codec_entry& codec, std::string_view errors)
-      : buffered_decoder(codec, errors),
-        table_(charmap_tables[table_index(codec)]),
-        ascii_as_itself_(decodes_ascii_as_itself(table_)) {}
+      : buffered_decoder(codec, errors), codec_(charmap_codec_for(codec)) {}
 
  private:
   std::size_t decode_buffer(std::string_view data, std::string& out, bool) override {
     for (std::size_t pos = 0; pos < data.size();) {
-      if (ascii_as_itself_) {
-        const std::size_t end = ascii_end(data, pos);
-        out.append(data.data() + pos, end - pos);
-        pos = end;
-        if (pos == data.size()) break;
-      }
-      const char16_t c = table_.decode[byte_at(data, pos)];
-      if (c == undefined) {
+      pos = decode_defined(data, pos, out);
+      if (pos < data.size()) {
         pos = policy().recover(charmap_traits, data, {pos, pos + 1, undefined_reason}, out);
-        continue;
       }
-      append_code_point(out, c);
-      ++pos;
     }
     return data.size();
   }
 
-  const charmap_table& table_;
-  bool ascii_as_itself_;
+  // Decodes data[pos..] up to its end or an undefined byte, writing into room made for the
+  // longest output (3 bytes per byte); returns where it stopped.
+  std::size_t decode_defined(std::string_view data, std::size_t pos, std::string& out) const {
+    const std::size_t mark = out.size();
+    out.resize(mark + 3 * (data.size() - pos));
+    char* const begin = out.data();
+    char* write = begin + mark;
+    while (pos < data.size()) {
+      const unsigned char byte = byte_at(data, pos);
+      // A run of ASCII is copied a word at a time; a lone ASCII byte goes through the table.
+      if (byte < 0x80 && codec_.ascii_decodes_as_itself() && pos + 1 < data.size() &&
+          byte_at(data, pos + 1) < 0x80) {
+        const std::size_t end = ascii_end(data, pos);
+        std::memcpy(write, data.data() + pos, end - pos);
+        write += end - pos;
+        pos = end;
+        continue;
+      }
+      const std::array<char, 4>& form = codec_.decode(byte);
+      if (form[0] == 0) break;
+      std::memcpy(write, form.data() + 1, 3);  // the room holds 3 bytes per byte left
+      write += form[0];
+      ++pos;
+    }
+    out.resize(static_cast<std::size_t>(write - begin));
+    return pos;
+  }
+
+  const charmap_codec& codec_;
 };
 
 // codecs.charmap_encode with the codec's encoding map.
 class charmap_encoder final : public encoder_base {
  public:
   charmap_encoder(const codec_entry& codec, std::string_view errors)
-      : encoder_base(codec, errors, charmap_traits, {}), map_(encoding_maps[table_index(codec)]) {}
+      : encoder_base(codec, errors, charmap_traits, {}), codec_(charmap_codec_for(codec)) {}
 
  private:
   void encode_text(std::string_view text, std::string& out, bool,
                    const codec_traits& traits) override {
     for (std::size_t pos = 0; pos < text.size();) {
-      if (map_.ascii_as_itself) {
+      if (byte_at(text, pos) < 0x80 && codec_.ascii_encodes_as_itself()) {
         const std::size_t end = ascii_end(text, pos);
         out.append(text.data() + pos, end - pos);
         pos = end;
-        if (pos == text.size()) break;
+        continue;
       }
       const character c = checked_character(text, pos);
-      if (const int byte = map_.lookup(c.code_point); byte >= 0) {
+      if (const int byte = codec_.encode(c.code_point); byte >= 0) {
         out += static_cast<char>(byte);
         pos += c.length;
         continue;
@@ -165,7 +177,7 @@ class charmap_encoder final : public encoder_base {
       std::size_t end = pos + c.length;
       while (end < text.size()) {
         const character next = checked_character(text, end);
-        if (map_.lookup(next.code_point) >= 0) break;
+        if (codec_.encode(next.code_point) >= 0) break;
         end += next.length;
       }
       pos = recover(traits, text, {pos, end, undefined_reason}, out);
@@ -175,7 +187,7 @@ class charmap_encoder final : public encoder_base {
   bool encode_ascii(std::string_view ascii, std::string& out) override {
     const std::size_t mark = out.size();
     for (const char c : ascii) {
-      const int byte = map_.lookup(static_cast<unsigned char>(c));
+      const int byte = codec_.encode(static_cast<unsigned char>(c));
       if (byte < 0) {
         out.resize(mark);
         return false;
@@ -185,7 +197,7 @@ class charmap_encoder final : public encoder_base {
     return true;
   }
 
-  const encoding_map& map_;
+  const charmap_codec& codec_;
 };
 
 }  // namespace
