@@ -6,6 +6,7 @@ build needs neither Python nor iconv. Run them from the repository root:
 
     PYENV_VERSION=3.13.0 python3.13 -m scripts.codec_tables.charmap
     PYENV_VERSION=3.13.0 python3.13 -m scripts.codec_tables.names
+    PYENV_VERSION=3.13.0 python3.13 -m scripts.codec_tables.answers
 
 This file holds what they share: the interpreter check and the writer of compact .inc files.
 """

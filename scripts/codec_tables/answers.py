@@ -15,7 +15,7 @@ reused: CPython's own code makes it observably fresh.) A case's record is its ou
 UnicodeError's codec, start, end and reason; a block's digest is the CRC-32 of its records. The file has a line per direction and handler:
 "decode strict" and then the blocks' digests in order, 8 hex digits each.
 
-    PYENV_VERSION=3.13.0 python3.13 -m scripts.codec_tables.answers [CODEC...]
+    PYENV_VERSION=3.13.0 python3.13 -m scripts.codec_tables.answers [CODEC|--unicode|--charmap|--multibyte...]
     PYENV_VERSION=3.13.0 python3.13 -m scripts.codec_tables.answers --dump CODEC DIRECTION HANDLER BLOCK
 """
 import codecs
@@ -156,12 +156,10 @@ def main(argv):
         dump(*argv[1:5])
         return
     ANSWERS.mkdir(parents=True, exist_ok=True)
-    for codec in argv or UNICODE + sorted(charmap_modules()) + MULTIBYTE:
-        if codec.startswith("-"):  # --unicode, --charmap, --multibyte: one family
-            codecs_of = {"--unicode": UNICODE, "--charmap": sorted(charmap_modules()),
-                         "--multibyte": MULTIBYTE}
-            main(codecs_of[codec])
-            continue
+    families = {"--unicode": UNICODE, "--charmap": sorted(charmap_modules()),
+                "--multibyte": MULTIBYTE}
+    chosen = [codec for arg in argv for codec in families.get(arg, [arg])]
+    for codec in chosen or [codec for family in families.values() for codec in family]:
         path = ANSWERS / f"{codec}.txt"
         path.write_text("\n".join(answers(codec)) + "\n")
         print(f"wrote {path.relative_to(ROOT)}", flush=True)

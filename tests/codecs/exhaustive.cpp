@@ -67,26 +67,30 @@ std::string other_record(const std::exception& e) {
   return record(false, std::string("other,") + e.what());
 }
 
-std::string decode_record(const std::string& codec, const std::string& handler,
-                          const std::string& data) {
+// The record of one case: `convert` returns the output or throws `Error` (named `type`).
+template <class Error, class Convert>
+std::string case_record(const char* type, Convert convert) {
   try {
-    return record(true, pysock::io::make_incremental_decoder(codec, handler)->decode(data, true));
-  } catch (const pysock::unicode_decode_error& e) {
-    return error_record("UnicodeDecodeError", e);
+    return record(true, convert());
+  } catch (const Error& e) {
+    return error_record(type, e);
   } catch (const std::exception& e) {
     return other_record(e);
   }
 }
 
+std::string decode_record(const std::string& codec, const std::string& handler,
+                          const std::string& data) {
+  return case_record<pysock::unicode_decode_error>("UnicodeDecodeError", [&] {
+    return pysock::io::make_incremental_decoder(codec, handler)->decode(data, true);
+  });
+}
+
 std::string encode_record(const std::string& codec, const std::string& handler,
                           const std::string& text) {
-  try {
-    return record(true, pysock::io::make_incremental_encoder(codec, handler)->encode(text, true));
-  } catch (const pysock::unicode_encode_error& e) {
-    return error_record("UnicodeEncodeError", e);
-  } catch (const std::exception& e) {
-    return other_record(e);
-  }
+  return case_record<pysock::unicode_encode_error>("UnicodeEncodeError", [&] {
+    return pysock::io::make_incremental_encoder(codec, handler)->encode(text, true);
+  });
 }
 
 // Generalized UTF-8: a lone surrogate as its own 3-byte form, as pysock texts hold them.
