@@ -162,7 +162,9 @@ class charmap_encoder final : public encoder_base {
   void encode_text(std::string_view text, std::string& out, bool,
                    const codec_traits& traits) override {
     for (std::size_t pos = 0; pos < text.size();) {
-      if (byte_at(text, pos) < 0x80 && codec_.ascii_encodes_as_itself()) {
+      // A run of ASCII is copied a word at a time; a lone ASCII character is looked up.
+      if (byte_at(text, pos) < 0x80 && codec_.ascii_encodes_as_itself() && pos + 1 < text.size() &&
+          byte_at(text, pos + 1) < 0x80) {
         const std::size_t end = ascii_end(text, pos);
         out.append(text.data() + pos, end - pos);
         pos = end;
