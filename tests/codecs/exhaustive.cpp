@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pysock/error.hpp"
@@ -286,10 +287,13 @@ class checker {
     std::map<std::string, std::string> cpython;
     char line[1 << 16];
     while (pipe && std::fgets(line, sizeof line, pipe.get()) != nullptr) {
-      std::istringstream words(line);
-      std::string input, result;
-      words >> input >> result;
-      cpython[input] = result;
+      const std::string_view fields(line);  // input (empty for b''), tab, record, newline
+      const std::size_t tab = fields.find('\t');
+      if (tab == std::string_view::npos) continue;
+      std::string_view result = fields.substr(tab + 1);
+      while (!result.empty() && (result.back() == '\n' || result.back() == '\r'))
+        result.remove_suffix(1);
+      cpython[std::string(fields.substr(0, tab))] = std::string(result);
     }
     if (cpython.empty()) {
       std::printf("  (no CPython 3.13 here to name the input: run `%s` where there is one)\n",

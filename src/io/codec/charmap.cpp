@@ -10,7 +10,6 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,7 +90,7 @@ class charmap_codec {
 const charmap_codec& charmap_codec_for(const codec_entry& codec) {
   constexpr std::size_t count = std::size(charmap_tables);
   static std::array<std::once_flag, count> built;
-  static std::array<std::optional<charmap_codec>, count> codecs;
+  static std::array<std::unique_ptr<const charmap_codec>, count> codecs;  // those in use
   const auto* found =
       std::lower_bound(std::begin(charmap_tables), std::end(charmap_tables), codec.module,
                        [](const charmap_table& t, std::string_view m) { return t.module < m; });
@@ -100,7 +99,8 @@ const charmap_codec& charmap_codec_for(const codec_entry& codec) {
                        " (pysock has no table for it)");
   }
   const auto index = static_cast<std::size_t>(found - std::begin(charmap_tables));
-  std::call_once(built[index], [&] { codecs[index].emplace(*found); });
+  std::call_once(built[index],
+                 [&] { codecs[index] = std::make_unique<const charmap_codec>(*found); });
   return *codecs[index];
 }
 
