@@ -144,7 +144,7 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 std::vector<block> decode_blocks(bool sampled) {
   std::vector<block> blocks;
-  block shorts{"short", {""}, {""}};
+  block shorts{"short", {""}, {}};  // the labels are added below
   for (int b = 0; b < 256; ++b)
     shorts.inputs.push_back(std::string(1, static_cast<char>(b)));
   blocks.push_back(shorts);
