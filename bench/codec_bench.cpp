@@ -1,10 +1,14 @@
 // Decoding throughput of the codec layer, in MB/s of input, for the cases a text stream meets:
 // valid ASCII and mixed UTF-8 (hand-written fast path), Latin-1 (hand-written), UTF-16 (iconv),
-// decoded in 64 KiB chunks and, for ASCII, one 80-byte line per call as a line reader does.
+// decoded in 64 KiB chunks and, for ASCII, one 80-byte line per call as a line reader does; and
+// for every single-byte codec, decoding and encoding (charmap/decode/NAME, charmap/encode/NAME)
+// text where every other character is one of the codec's non-ASCII characters.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "pysock/io/codec.hpp"
@@ -39,6 +43,17 @@ std::string encoded(const char* encoding, const std::string& text) {
   return pysock::io::make_incremental_encoder(encoding)->encode(text, true);
 }
 
+// Labels the run with its throughput, in MB of input per second since `start`.
+void report_throughput(benchmark::State& state, std::size_t input_size,
+                       std::chrono::steady_clock::time_point start) {
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  const double bytes = static_cast<double>(input_size) * static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  char label[32];
+  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
+  state.SetLabel(label);
+}
+
 // Decodes `input` in pieces of `chunk` bytes per call, reusing one output string.
 void decode_in_chunks(benchmark::State& state, const char* encoding, const std::string& input,
                       std::size_t chunk) {
@@ -53,12 +68,28 @@ void decode_in_chunks(benchmark::State& state, const char* encoding, const std::
     }
     benchmark::DoNotOptimize(out.data());
   }
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-  const double bytes = static_cast<double>(input.size()) * static_cast<double>(state.iterations());
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-  char label[32];
-  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
-  state.SetLabel(label);
+  report_throughput(state, input.size(), start);
+}
+
+// Encodes `text` in pieces of about `chunk` bytes (on character boundaries) per call.
+void encode_in_chunks(benchmark::State& state, const char* encoding, const std::string& text,
+                      std::size_t chunk) {
+  auto encoder = pysock::io::make_incremental_encoder(encoding);
+  std::string out;
+  out.reserve(text.size());
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    out.clear();
+    for (std::size_t at = 0; at < text.size();) {
+      std::size_t end = std::min(text.size(), at + chunk);
+      while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+        ++end;
+      encoder->encode(std::string_view(text).substr(at, end - at), out);
+      at = end;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  report_throughput(state, text.size(), start);
 }
 
 void utf8_ascii(benchmark::State& state) {
@@ -100,6 +131,60 @@ void cp1252_iconv(benchmark::State& state) {
   decode_in_chunks(state, "cp1252", input, 64 * 1024);
 }
 
+// The single-byte codecs CPython 3.13 has (but latin-1, above).
+constexpr const char* single_byte_codecs[] = {
+    "cp037",      "cp1006",      "cp1026",     "cp1125",       "cp1140",       "cp1250",
+    "cp1251",     "cp1252",      "cp1253",     "cp1254",       "cp1255",       "cp1256",
+    "cp1257",     "cp1258",      "cp273",      "cp424",        "cp437",        "cp500",
+    "cp720",      "cp737",       "cp775",      "cp850",        "cp852",        "cp855",
+    "cp856",      "cp857",       "cp858",      "cp860",        "cp861",        "cp862",
+    "cp863",      "cp864",       "cp865",      "cp866",        "cp869",        "cp874",
+    "cp875",      "hp_roman8",   "iso8859_10", "iso8859_11",   "iso8859_13",   "iso8859_14",
+    "iso8859_15", "iso8859_16",  "iso8859_2",  "iso8859_3",    "iso8859_4",    "iso8859_5",
+    "iso8859_6",  "iso8859_7",   "iso8859_8",  "iso8859_9",    "koi8_r",       "koi8_t",
+    "koi8_u",     "kz1048",      "mac_arabic", "mac_croatian", "mac_cyrillic", "mac_farsi",
+    "mac_greek",  "mac_iceland", "mac_latin2", "mac_roman",    "mac_romanian", "mac_turkish",
+    "palmos",     "ptcp154",     "tis_620",
+};
+
+// ASCII text with every other character one of the codec's non-ASCII ones, about
+// `sample_size` bytes once encoded.
+std::string single_byte_sample(const char* encoding) {
+  std::string high;
+  for (int byte = 0x80; byte < 0x100; ++byte)
+    high += static_cast<char>(byte);
+  const std::string characters =
+      pysock::io::make_incremental_decoder(encoding, "ignore")->decode(high, true);
+  const std::string ascii = ascii_text();
+  std::string text;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < sample_size / 2; ++i) {
+    text += ascii[i];
+    const auto lead = static_cast<unsigned char>(characters[at]);
+    const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    text.append(characters, at, length);
+    at = (at + length) % characters.size();
+  }
+  return text;
+}
+
+void register_single_byte_codecs() {
+  for (const char* encoding : single_byte_codecs) {
+    try {
+      auto text = std::make_shared<const std::string>(single_byte_sample(encoding));
+      auto bytes = std::make_shared<const std::string>(encoded(encoding, *text));
+      benchmark::RegisterBenchmark(
+          ("charmap/decode/" + std::string(encoding)).c_str(),
+          [=](benchmark::State& state) { decode_in_chunks(state, encoding, *bytes, 64 * 1024); });
+      benchmark::RegisterBenchmark(
+          ("charmap/encode/" + std::string(encoding)).c_str(),
+          [=](benchmark::State& state) { encode_in_chunks(state, encoding, *text, 64 * 1024); });
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: not benchmarked (%s)\n", encoding, e.what());
+    }
+  }
+}
+
 BENCHMARK(utf8_ascii);
 BENCHMARK(utf8_ascii_per_line);
 BENCHMARK(utf8_mixed);
@@ -110,4 +195,11 @@ BENCHMARK(cp1252_iconv);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_single_byte_codecs();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -553,19 +553,21 @@ TEST(CodecLookup, NormalisesNamesAndResolvesAliasesAsCPython) {
 // The codecs codec.hpp promises, each able to decode and encode ASCII text both ways.
 TEST(CodecLookup, EveryDocumentedCodecWorks) {
   const char* const codecs[] = {
-      "utf-8",      "utf-8-sig",  "ascii",      "iso8859-1",    "utf-16",     "utf-16-le",
-      "utf-16-be",  "utf-32",     "utf-32-le",  "utf-32-be",    "cp037",      "cp437",
-      "cp500",      "cp737",      "cp775",      "cp850",        "cp852",      "cp855",
-      "cp857",      "cp858",      "cp860",      "cp861",        "cp862",      "cp863",
-      "cp864",      "cp865",      "cp866",      "cp869",        "cp874",      "cp1125",
-      "cp1140",     "cp1250",     "cp1251",     "cp1252",       "cp1253",     "cp1254",
-      "cp1256",     "cp1257",     "hp-roman8",  "iso8859-2",    "iso8859-3",  "iso8859-4",
-      "iso8859-5",  "iso8859-6",  "iso8859-7",  "iso8859-8",    "iso8859-9",  "iso8859-10",
-      "iso8859-11", "iso8859-13", "iso8859-14", "iso8859-15",   "iso8859-16", "koi8-r",
-      "koi8-t",     "koi8-u",     "kz1048",     "mac-cyrillic", "mac-latin2", "mac-roman",
-      "ptcp154",    "tis-620",    "shift_jis",  "cp932",        "euc_jp",     "iso2022_jp",
-      "gb2312",     "gbk",        "gb18030",    "big5",         "cp950",      "cp949",
-      "euc_kr",
+      "utf-8",        "utf-8-sig",  "ascii",      "iso8859-1",    "utf-16",       "utf-16-le",
+      "utf-16-be",    "utf-32",     "utf-32-le",  "utf-32-be",    "cp037",        "cp437",
+      "cp500",        "cp737",      "cp775",      "cp850",        "cp852",        "cp855",
+      "cp857",        "cp858",      "cp860",      "cp861",        "cp862",        "cp863",
+      "cp864",        "cp865",      "cp866",      "cp869",        "cp874",        "cp1125",
+      "cp1140",       "cp1250",     "cp1251",     "cp1252",       "cp1253",       "cp1254",
+      "cp1256",       "cp1257",     "hp-roman8",  "iso8859-2",    "iso8859-3",    "iso8859-4",
+      "iso8859-5",    "iso8859-6",  "iso8859-7",  "iso8859-8",    "iso8859-9",    "iso8859-10",
+      "iso8859-11",   "iso8859-13", "iso8859-14", "iso8859-15",   "iso8859-16",   "koi8-r",
+      "koi8-t",       "koi8-u",     "kz1048",     "mac-cyrillic", "mac-latin2",   "mac-roman",
+      "ptcp154",      "tis-620",    "cp1006",     "cp1026",       "cp1255",       "cp1258",
+      "cp273",        "cp424",      "cp720",      "cp856",        "cp875",        "mac-arabic",
+      "mac-croatian", "mac-farsi",  "mac-greek",  "mac-iceland",  "mac-romanian", "mac-turkish",
+      "palmos",       "shift_jis",  "cp932",      "euc_jp",       "iso2022_jp",   "gb2312",
+      "gbk",          "gb18030",    "big5",       "cp950",        "cp949",        "euc_kr",
   };
   for (const char* name : codecs) {
     EXPECT_EQ(lookup_codec(name).name, std::string_view(name));
@@ -610,11 +612,62 @@ TEST(CodecLookup, ErrorHandlerNamesAreCheckedOnlyAtTheFirstError) {
             (outcome{"", "LookupError: unknown error handler name 'bogus'"}));
 }
 
-TEST(CodecLookup, NamereplaceIsAnEncodeOnlyHandlerPysockCannotApply) {
+TEST(CodecLookup, NamereplaceIsAnEncodeOnlyHandler) {
   EXPECT_EQ(decode_once("utf-8", "namereplace", "\xff").error,
             "TypeError: don't know how to handle UnicodeDecodeError in error callback");
   EXPECT_EQ(encode_chunks("ascii", "namereplace", {"abc"}), (outcome{"abc", ""}));
-  EXPECT_THROW(make_incremental_encoder("ascii", "namereplace")->encode("\xc3\xa9"), lookup_error);
+}
+
+// Stored names, names by rule (Hangul, CJK ideographs), no name (an escape as backslashreplace
+// writes it), and CPython's aliases at U+F0000.. (what its namereplace writes there).
+TEST(CodecErrors, NamereplaceWritesCPythonsCharacterNames) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"\xc3\xa9", "\\N{LATIN SMALL LETTER E WITH ACUTE}"},
+      {"\xed\x95\x9c", "\\N{HANGUL SYLLABLE HAN}"},
+      {"\xea\xb0\x80", "\\N{HANGUL SYLLABLE GA}"},
+      {"\xe4\xb8\x80", "\\N{CJK UNIFIED IDEOGRAPH-4E00}"},
+      {"\xf0\xa0\x80\x80", "\\N{CJK UNIFIED IDEOGRAPH-20000}"},
+      {"\xef\xa4\x80", "\\N{CJK COMPATIBILITY IDEOGRAPH-F900}"},
+      {"\xf0\x9f\x98\x80", "\\N{GRINNING FACE}"},
+      {"\xc2\x80", "\\x80"},
+      {"\xee\x80\x80", "\\ue000"},
+      {"\xed\xb2\x80", "\\udc80"},
+      {"\xf3\xb0\x80\x80", "\\N{NULL}"},
+      {"\xf4\x8f\xbf\xbf", "\\U0010ffff"},
+  };
+  for (const auto& [text, written] : cases) {
+    EXPECT_EQ(encode_chunks("ascii", "namereplace", {"<" + text + ">"}),
+              (outcome{"<" + written + ">", ""}));
+  }
+  // A charmap codec encodes the name through its table: EBCDIC here.
+  EXPECT_EQ(make_incremental_encoder("cp037", "namereplace")->encode("\xe2\x82\xac", true),
+            "\xe0\xd5\xc0\xc5\xe4\xd9\xd6\x40\xe2\xc9\xc7\xd5\xd0");
+}
+
+// CPython's charmap codec: an undefined byte is one error, a run of unencodable characters is
+// one, and a replacement goes through the codec's table.
+TEST(CodecErrors, CharmapCodecsReportAsCPython) {
+  EXPECT_EQ(decode_once("cp1252", "strict", "a\x81\x8d").error,
+            "UnicodeDecodeError: 'charmap' codec can't decode byte 0x81 in position 1: character "
+            "maps to <undefined>");
+  EXPECT_EQ(decode_once("cp1252", "replace",
+                        "a\x81\x8d"
+                        "b"),
+            (outcome{"a\xef\xbf\xbd\xef\xbf\xbd"
+                     "b",
+                     ""}));
+  EXPECT_EQ(encode_chunks("cp1252", "strict",
+                          {"a\xe4\xb8\x80\xe4\xb8\x80"
+                           "b"})
+                .error,
+            "UnicodeEncodeError: 'charmap' codec can't encode characters in position 1-2: "
+            "character maps to <undefined>");
+  EXPECT_EQ(make_incremental_encoder("cp037", "replace")->encode("a\xe4\xb8\x80", true),
+            "\x81\x6f");
+  EXPECT_EQ(make_incremental_encoder("cp037", "xmlcharrefreplace")->encode("\xe4\xb8\x80", true),
+            "\x50\x7b\xf1\xf9\xf9\xf6\xf8\x5e");
+  // mac_arabic decodes 0x20 and 0xA0 both to a space, and encodes a space as 0xA0.
+  EXPECT_EQ(make_incremental_encoder("mac_arabic")->encode(" ", true), "\xa0");
 }
 
 // One class for Python's TypeError: the codecs raise the text layer's io::type_error.
@@ -850,6 +903,8 @@ TEST(CodecRoundTrip, EveryCodecEncodesAndDecodesItsRepertoire) {
       {"iso8859-15", text + "\xe2\x82\xac"},
       {"koi8-r", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
       {"cp037", "EBCDIC!"},
+      {"cp1255", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x82\xaa"},
+      {"mac_roman", text + "\xef\xa3\xbf"},
       {"shift_jis", japanese + "\\~"},
       {"cp932", japanese},
       {"euc_jp", japanese},

@@ -30,7 +30,7 @@ ENCODINGS = ["utf-8", "utf-8-sig", "ascii", "latin-1", "utf-16", "utf-16-le", "u
              "utf-32", "cp1252", "shift_jis", "euc-jp", "koi8-r", "UTF8", "latin1"]
 UNKNOWN_ENCODING = "no-such-codec"
 ERRORS = ["strict", "ignore", "replace", "backslashreplace", "surrogateescape",
-          "xmlcharrefreplace"]
+          "xmlcharrefreplace", "namereplace"]
 UNKNOWN_ERRORS = "no-such-handler"
 NEWLINES = [None, "", "\n", "\r", "\r\n"]
 INVALID_NEWLINES = ["x", "\n\r", " "]

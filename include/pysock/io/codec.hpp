@@ -9,19 +9,21 @@
 // form (ED A0 80 .. ED BF BF), one code point per surrogate, never joined into a pair.
 //
 // Error handlers are Python's: "strict", "ignore", "replace", "backslashreplace",
-// "surrogateescape", "surrogatepass", "xmlcharrefreplace" and "namereplace". The last two only
-// encode: decoding with them throws type_error (Python's TypeError) "don't know how to
-// handle UnicodeDecodeError in error callback"; and pysock, having no Unicode name database,
-// throws lookup_error when namereplace would be needed. As in CPython, the handler name is looked
+// "surrogateescape", "surrogatepass", "xmlcharrefreplace" and "namereplace" (with CPython 3.13's
+// character names, Unicode 15.1). The last two only encode: decoding with them throws
+// type_error (Python's TypeError) "don't know how to handle UnicodeDecodeError in error
+// callback". As in CPython, the handler name is looked
 // up at the first error, not at construction, so an unknown name fails only when an error occurs:
 // lookup_error("unknown error handler name 'X'").
 //
 // Supported: utf-8, utf-8-sig, ascii, latin-1 (written by hand); utf-16, utf-32 and their
-// -le/-be forms; the single-byte cp037 cp437 cp500 cp737 cp775 cp850 cp852 cp855 cp857 cp858
-// cp860-cp866 cp869 cp874 cp1125 cp1140 cp1250-cp1254 cp1256 cp1257 hp-roman8 iso8859-2..16
-// koi8-r koi8-t koi8-u kz1048 mac-cyrillic mac-latin2 mac-roman ptcp154 tis-620; and the CJK
-// shift_jis cp932 euc_jp iso2022_jp gb2312 gbk gb18030 big5 cp950 cp949 euc_kr (all under
-// Python's names and aliases). Everything but the first four converts with the C library's iconv.
+// -le/-be forms; every single-byte codec of CPython's: cp037 cp273 cp424 cp437 cp500 cp720
+// cp737 cp775 cp850 cp852 cp855 cp856 cp857 cp858 cp860-cp866 cp869 cp874 cp875 cp1006 cp1026
+// cp1125 cp1140 cp1250-cp1258 hp-roman8 iso8859-2..16 koi8-r koi8-t koi8-u kz1048 mac-arabic
+// mac-croatian mac-cyrillic mac-farsi mac-greek mac-iceland mac-latin2 mac-roman mac-romanian
+// mac-turkish palmos ptcp154 tis-620 (from CPython's own tables); and the CJK shift_jis cp932
+// euc_jp iso2022_jp gb2312 gbk gb18030 big5 cp950 cp949 euc_kr (all under Python's names and
+// aliases). UTF-16, UTF-32 and the CJK codecs convert with the C library's iconv.
 #pragma once
 
 #include <cstdint>

@@ -4,10 +4,24 @@
 #include <optional>
 #include <utility>
 
+#include "io/codec/names.hpp"
 #include "pysock/error.hpp"
 #include "pysock/io/codec.hpp"
 
 namespace pysock::io::detail {
+
+namespace {
+
+// \xNN, \uNNNN or \UNNNNNNNN: how backslashreplace (and namereplace, for a character without a
+// name) writes a character.
+std::string backslash_escape(char32_t c) {
+  char escape[16];
+  const char* format = c < 0x100 ? "\\x%02x" : c < 0x10000 ? "\\u%04x" : "\\U%08x";
+  std::snprintf(escape, sizeof escape, format, static_cast<unsigned>(c));
+  return escape;
+}
+
+}  // namespace
 
 handler_kind parse_handler(std::string_view name) {
   static constexpr std::pair<std::string_view, handler_kind> known[] = {
@@ -115,12 +129,7 @@ replacement error_policy::replace(const codec_traits& codec, std::string_view te
       each_character([&](char32_t, std::size_t) { result.value += '?'; });
       return result;
     case handler_kind::backslashreplace:
-      each_character([&](char32_t c, std::size_t) {
-        char escape[16];
-        const char* format = c < 0x100 ? "\\x%02x" : c < 0x10000 ? "\\u%04x" : "\\U%08x";
-        std::snprintf(escape, sizeof escape, format, static_cast<unsigned>(c));
-        result.value += escape;
-      });
+      each_character([&](char32_t c, std::size_t) { result.value += backslash_escape(c); });
       return result;
     case handler_kind::xmlcharrefreplace:
       each_character([&](char32_t c, std::size_t) {
@@ -157,9 +166,11 @@ replacement error_policy::replace(const codec_traits& codec, std::string_view te
       });
       return result;
     case handler_kind::namereplace:
-      throw lookup_error(
-          "pysock does not support the 'namereplace' error handler: it has no Unicode character "
-          "name database");
+      each_character([&](char32_t c, std::size_t) {
+        const std::string name = character_name(c);
+        result.value += name.empty() ? backslash_escape(c) : "\\N{" + name + "}";
+      });
+      return result;
     case handler_kind::unknown:
       break;
   }

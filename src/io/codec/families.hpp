@@ -1,6 +1,6 @@
-// The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp) and
-// those converted with iconv (iconv.cpp). The registry picks the family by the codec's kind.
-// Internal.
+// The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp), the
+// single-byte table codecs (charmap.cpp) and those converted with iconv (iconv.cpp). The registry
+// picks the family by the codec's kind. Internal.
 #pragma once
 
 #include <memory>
@@ -21,6 +21,12 @@ std::unique_ptr<incremental_decoder> make_hand_written_decoder(const codec_entry
                                                                std::string_view errors);
 std::unique_ptr<incremental_encoder> make_hand_written_encoder(const codec_entry& codec,
                                                                std::string_view errors);
+
+// The single-byte codecs (codec_kind::charmap), from CPython's tables.
+std::unique_ptr<incremental_decoder> make_charmap_decoder(const codec_entry& codec,
+                                                          std::string_view errors);
+std::unique_ptr<incremental_encoder> make_charmap_encoder(const codec_entry& codec,
+                                                          std::string_view errors);
 
 // Every other codec. `encoding` is the name asked for (for the error when iconv lacks it).
 std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec,

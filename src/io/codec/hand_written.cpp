@@ -183,12 +183,6 @@ class ucs1_encoder final : public encoder_base {
     }
   }
 
-  static character checked_character(std::string_view text, std::size_t pos) {
-    const character c = character_at(text, pos);
-    if (c.length == 0) raise_invalid_text(text, pos);
-    return c;
-  }
-
   const char* reason() const {
     return limit_ == 0x80 ? "ordinal not in range(128)" : "ordinal not in range(256)";
   }

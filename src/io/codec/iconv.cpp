@@ -1,8 +1,7 @@
-// Every codec pysock does not write by hand: UTF-16 and UTF-32, the single-byte ("charmap") and
-// the CJK codecs convert with the C library's iconv, and CPython's error reporting is rebuilt on
-// top of it: iconv says where a conversion stopped, and a per-codec rule turns that into
-// CPython's (start, end, reason). That rule is exact for UTF-16 and UTF-32 and for the charmap
-// codecs; for the CJK codecs an illegal sequence always covers one byte (CPython's own codecs
+// UTF-16, UTF-32 and the CJK codecs convert with the C library's iconv, and CPython's error
+// reporting is rebuilt on top of it: iconv says where a conversion stopped, and a per-codec rule
+// turns that into CPython's (start, end, reason). That rule is exact for UTF-16 and UTF-32; for
+// the CJK codecs an illegal sequence always covers one byte (CPython's own codecs
 // sometimes report two) and glibc's tables differ from CPython's in places (docs/differences.md
 // lists them). The only file that includes <iconv.h>.
 #include <iconv.h>
@@ -154,12 +153,6 @@ std::optional<decode_error> classify_utf32(surrogate_form form, std::string_view
   return decode_error{pos, pos + 4, "code point in surrogate code point range(0xd800, 0xe000)"};
 }
 
-// CPython's charmap_decode: one undefined byte at a time.
-std::optional<decode_error> classify_charmap(surrogate_form, std::string_view, std::size_t pos,
-                                             bool, bool) {
-  return decode_error{pos, pos + 1, "character maps to <undefined>"};
-}
-
 // CPython's CJK codecs (multibytecodec.c). An illegal sequence is reported as its first byte.
 std::optional<decode_error> classify_multibyte(surrogate_form, std::string_view object,
                                                std::size_t pos, bool incomplete, bool final) {
@@ -202,8 +195,7 @@ struct iconv_codec {
   codec_traits traits;
   decode_classifier classify;
   const char* encode_reason;
-  bool collects_runs = false;  // an encoding error covers a run of unencodable characters
-  bool jis_roman = false;      // restore_ascii_in_jis_roman applies
+  bool jis_roman = false;  // restore_ascii_in_jis_roman applies
   // Bytes glibc decodes but CPython's codec rejects wherever they stand (EUC-JP's C1 controls,
   // which are never part of a valid EUC-JP sequence either); {0, 0} when there are none.
   byte_range rejected{0, 0};
@@ -236,17 +228,8 @@ iconv_codec unicode_iconv_codec(codec_kind kind) {
           .encode_growth = utf16 ? 2u : 4u};
 }
 
-// A charmap or CJK codec.
+// A CJK codec.
 iconv_codec table_iconv_codec(const codec_entry& entry) {
-  if (entry.kind == codec_kind::charmap) {
-    return {.iconv_name = entry.iconv_name,
-            .traits = {"charmap"},
-            .classify = classify_charmap,
-            .encode_reason = "character maps to <undefined>",
-            .collects_runs = true,
-            .decode_growth = 3,
-            .encode_growth = 1};
-  }
   const bool euc = entry.kind == codec_kind::multibyte_euc;
   return {.iconv_name = entry.iconv_name,
           .traits = {entry.module},
@@ -423,31 +406,10 @@ class iconv_encoder final : public encoder_base {
       }
       // iconv stopped at a character it cannot encode: a lone surrogate (glibc's UTF-8 reader
       // rejects them) or one the target lacks.
-      std::size_t end = pos + unencodable_length(text, pos);
-      if (codec_.collects_runs) {
-        while (end < text.size() && !encodable(text, end)) {
-          end += unencodable_length(text, end);
-        }
-      }
+      const std::size_t end = pos + checked_character(text, pos).length;
       pos = recover(traits, text, {pos, end, codec_.encode_reason}, out);
     }
     if (final) converter_.flush(out);
-  }
-
-  static std::size_t unencodable_length(std::string_view text, std::size_t pos) {
-    const std::size_t length = character_at(text, pos).length;
-    if (length == 0) raise_invalid_text(text, pos);
-    return length;
-  }
-
-  // Whether the character at text[pos] converts (a probe into scratch space; only used for the
-  // stateless charmap codecs).
-  bool encodable(std::string_view text, std::size_t pos) {
-    const std::size_t length = unencodable_length(text, pos);
-    std::size_t probe = 0;
-    scratch_.clear();
-    return converter_.convert(text.substr(pos, length), probe, scratch_, 4) ==
-           iconv_converter::stop::done;
   }
 
   bool encode_ascii(std::string_view ascii, std::string& out) override {
@@ -464,7 +426,6 @@ class iconv_encoder final : public encoder_base {
 
   iconv_codec codec_;
   iconv_converter converter_;
-  std::string scratch_;
 };
 
 // encodings.utf_16/utf_32.IncrementalEncoder: a little-endian BOM in the first call (whose errors
@@ -497,8 +458,6 @@ std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec
     case codec_kind::utf32_be:
       return std::make_unique<iconv_decoder>(codec, errors, encoding,
                                              unicode_iconv_codec(codec.kind));
-    case codec_kind::charmap:
-      return std::make_unique<iconv_decoder>(codec, errors, encoding, table_iconv_codec(codec));
     default:
       return std::make_unique<multibyte_decoder>(codec, errors, encoding, table_iconv_codec(codec));
   }

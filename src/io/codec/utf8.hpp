@@ -126,6 +126,13 @@ inline std::size_t skip_code_points(std::string_view text, std::size_t n) noexce
   throw value_error(std::string("text to encode is not valid UTF-8") + detail);
 }
 
+// The character at text[pos], or value_error when the text is not generalized UTF-8 there.
+inline character checked_character(std::string_view text, std::size_t pos) {
+  const character c = character_at(text, pos);
+  if (c.length == 0) raise_invalid_text(text, pos);
+  return c;
+}
+
 inline constexpr std::uint64_t high_bits = 0x8080808080808080u;
 
 inline std::uint64_t load_word(const char* p) {
