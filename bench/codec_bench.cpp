@@ -1,11 +1,13 @@
 // Decoding throughput of the codec layer, in MB/s of input, for the cases a text stream meets:
 // valid ASCII and mixed UTF-8 (hand-written fast path), Latin-1 (hand-written), UTF-16 (iconv),
-// decoded in 64 KiB chunks and, for ASCII, one 80-byte line per call as a line reader does.
+// the CJK codecs (text in their own script), decoded in 64 KiB chunks and, for ASCII, one 80-byte
+// line per call as a line reader does.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "pysock/io/codec.hpp"
 
@@ -99,6 +101,76 @@ void cp1252_iconv(benchmark::State& state) {
   static const std::string input = encoded("cp1252", ascii_text());
   decode_in_chunks(state, "cp1252", input, 64 * 1024);
 }
+
+// Lines of text in the script a CJK codec is made for, with some ASCII, `sample_size` bytes of
+// UTF-8 (about a third of that once encoded).
+std::string cjk_text(std::string_view script) {
+  std::string text;
+  for (std::size_t i = 0; text.size() < sample_size; ++i) {
+    text.append(script);
+    text += (i % 4 == 3) ? "\n" : " 2024 ";
+  }
+  return text;
+}
+
+struct cjk_sample {
+  const char* encoding;
+  std::string_view script;  // UTF-8 the codec encodes
+};
+
+// Japanese (kana and kanji), simplified and traditional Chinese, Korean.
+constexpr std::string_view japanese =
+    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83"
+    "\x88"
+    "\xe3\x81\xa7\xe3\x81\x99\xe3\x80\x82";
+constexpr std::string_view simplified =
+    "\xe4\xb8\xad\xe6\x96\x87\xe6\x96\x87\xe6\x9c\xac\xe6\xb5\x8b\xe8\xaf\x95\xe3\x80\x82";
+constexpr std::string_view traditional =
+    "\xe4\xb8\xad\xe6\x96\x87\xe6\xb8\xac\xe8\xa9\xa6\xe8\xb3\x87\xe6\x96\x99\xe3\x80\x82";
+constexpr std::string_view korean =
+    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 "
+    "\xed\x85\x8d\xec\x8a\xa4\xed\x8a\xb8\xec\x9e\x85\xeb\x8b\x88\xeb\x8b\xa4.";
+
+void cjk_decode(benchmark::State& state, const cjk_sample& sample) {
+  static std::string input;  // one benchmark at a time
+  input = encoded(sample.encoding, cjk_text(sample.script));
+  decode_in_chunks(state, sample.encoding, input, 64 * 1024);
+}
+
+void cjk_encode(benchmark::State& state, const cjk_sample& sample) {
+  const std::string text = cjk_text(sample.script);
+  auto encoder = pysock::io::make_incremental_encoder(sample.encoding);
+  std::string out;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    out.clear();
+    encoder->encode(text, out, false);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  const double bytes = static_cast<double>(text.size()) * static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  char label[32];
+  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
+  state.SetLabel(label);
+}
+
+constexpr cjk_sample cjk_samples[] = {
+    {"shift_jis", japanese}, {"cp932", japanese}, {"euc_jp", japanese},    {"iso2022_jp", japanese},
+    {"gb2312", simplified},  {"gbk", simplified}, {"gb18030", simplified}, {"big5", traditional},
+    {"cp950", traditional},  {"euc_kr", korean},  {"cp949", korean},
+};
+
+// Registers a decode and an encode benchmark per CJK codec.
+[[maybe_unused]] const bool cjk_registered = [] {
+  for (const cjk_sample& sample : cjk_samples) {
+    benchmark::RegisterBenchmark((std::string(sample.encoding) + "_decode").c_str(), cjk_decode,
+                                 sample);
+    benchmark::RegisterBenchmark((std::string(sample.encoding) + "_encode").c_str(), cjk_encode,
+                                 sample);
+  }
+  return true;
+}();
 
 BENCHMARK(utf8_ascii);
 BENCHMARK(utf8_ascii_per_line);
