@@ -1,5 +1,6 @@
-// The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp) and
-// those converted with iconv (iconv.cpp). The registry picks the family by the codec's kind.
+// The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp), the
+// CJK codecs (cjk/) and those converted with iconv (iconv.cpp). The registry picks the family by
+// the codec's kind.
 // Internal.
 #pragma once
 
@@ -21,6 +22,15 @@ std::unique_ptr<incremental_decoder> make_hand_written_decoder(const codec_entry
                                                                std::string_view errors);
 std::unique_ptr<incremental_encoder> make_hand_written_encoder(const codec_entry& codec,
                                                                std::string_view errors);
+
+constexpr bool is_cjk(codec_kind kind) {
+  return kind == codec_kind::multibyte;
+}
+// CPython's CJK codecs, from tables generated from CPython (cjk/tables.hpp).
+std::unique_ptr<incremental_decoder> make_cjk_decoder(const codec_entry& codec,
+                                                      std::string_view errors);
+std::unique_ptr<incremental_encoder> make_cjk_encoder(const codec_entry& codec,
+                                                      std::string_view errors);
 
 // Every other codec. `encoding` is the name asked for (for the error when iconv lacks it).
 std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec,

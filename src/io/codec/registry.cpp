@@ -19,14 +19,14 @@ struct alias_entry {
   std::string_view module;
 };
 
-// Sorted by module. The charmap and multibyte codecs listed are those whose glibc tables agree
-// with CPython's (or differ only as docs/differences.md says); codecs whose glibc converter
-// composes or decomposes characters (cp1255, cp1258, big5hkscs) or maps many bytes differently
-// are `unsupported`.
+// Sorted by module. The charmap codecs listed are those whose glibc tables agree with CPython's
+// (or differ only as docs/differences.md says); codecs whose glibc converter composes or
+// decomposes characters (cp1255, cp1258) or maps many bytes differently are `unsupported`. The
+// multibyte codecs are pysock's own (codec/cjk/).
 constexpr codec_entry codec_table[] = {
     {"ascii", "ascii", codec_kind::ascii, nullptr},
     {"base64_codec", "base64", codec_kind::not_text, nullptr},
-    {"big5", "big5", codec_kind::multibyte_euc, "BIG5"},
+    {"big5", "big5", codec_kind::multibyte, nullptr},
     {"big5hkscs", "big5hkscs", codec_kind::unsupported, nullptr},
     {"bz2_codec", "bz2", codec_kind::not_text, nullptr},
     {"charmap", "charmap", codec_kind::unsupported, nullptr},
@@ -67,21 +67,21 @@ constexpr codec_entry codec_table[] = {
     {"cp869", "cp869", codec_kind::charmap, "CP869"},
     {"cp874", "cp874", codec_kind::charmap, "CP874"},
     {"cp875", "cp875", codec_kind::unsupported, nullptr},
-    {"cp932", "cp932", codec_kind::multibyte, "CP932"},
-    {"cp949", "cp949", codec_kind::multibyte_euc, "CP949"},
-    {"cp950", "cp950", codec_kind::multibyte_euc, "CP950"},
+    {"cp932", "cp932", codec_kind::multibyte, nullptr},
+    {"cp949", "cp949", codec_kind::multibyte, nullptr},
+    {"cp950", "cp950", codec_kind::multibyte, nullptr},
     {"euc_jis_2004", "euc_jis_2004", codec_kind::unsupported, nullptr},
     {"euc_jisx0213", "euc_jisx0213", codec_kind::unsupported, nullptr},
-    {"euc_jp", "euc_jp", codec_kind::multibyte_euc, "EUC-JP"},
-    {"euc_kr", "euc_kr", codec_kind::multibyte_euc, "EUC-KR"},
-    {"gb18030", "gb18030", codec_kind::multibyte_euc, "GB18030"},
-    {"gb2312", "gb2312", codec_kind::multibyte_euc, "EUC-CN"},
-    {"gbk", "gbk", codec_kind::multibyte_euc, "GBK"},
+    {"euc_jp", "euc_jp", codec_kind::multibyte, nullptr},
+    {"euc_kr", "euc_kr", codec_kind::multibyte, nullptr},
+    {"gb18030", "gb18030", codec_kind::multibyte, nullptr},
+    {"gb2312", "gb2312", codec_kind::multibyte, nullptr},
+    {"gbk", "gbk", codec_kind::multibyte, nullptr},
     {"hex_codec", "hex", codec_kind::not_text, nullptr},
     {"hp_roman8", "hp-roman8", codec_kind::charmap, "HP-ROMAN8"},
     {"hz", "hz", codec_kind::unsupported, nullptr},
     {"idna", "idna", codec_kind::unsupported, nullptr},
-    {"iso2022_jp", "iso2022_jp", codec_kind::multibyte, "ISO-2022-JP"},
+    {"iso2022_jp", "iso2022_jp", codec_kind::multibyte, nullptr},
     {"iso2022_jp_1", "iso2022_jp_1", codec_kind::unsupported, nullptr},
     {"iso2022_jp_2", "iso2022_jp_2", codec_kind::unsupported, nullptr},
     {"iso2022_jp_2004", "iso2022_jp_2004", codec_kind::unsupported, nullptr},
@@ -124,7 +124,7 @@ constexpr codec_entry codec_table[] = {
     {"quopri_codec", "quopri", codec_kind::not_text, nullptr},
     {"raw_unicode_escape", "raw-unicode-escape", codec_kind::unsupported, nullptr},
     {"rot_13", "rot-13", codec_kind::not_text, nullptr},
-    {"shift_jis", "shift_jis", codec_kind::multibyte, "SHIFT_JIS"},
+    {"shift_jis", "shift_jis", codec_kind::multibyte, nullptr},
     {"shift_jis_2004", "shift_jis_2004", codec_kind::unsupported, nullptr},
     {"shift_jisx0213", "shift_jisx0213", codec_kind::unsupported, nullptr},
     {"tis_620", "tis-620", codec_kind::charmap, "TIS-620"},
@@ -339,6 +339,7 @@ std::unique_ptr<incremental_decoder> make_incremental_decoder(std::string_view e
                                                               std::string_view errors) {
   const detail::codec_entry& codec = detail::text_codec(encoding);
   if (detail::is_hand_written(codec.kind)) return detail::make_hand_written_decoder(codec, errors);
+  if (detail::is_cjk(codec.kind)) return detail::make_cjk_decoder(codec, errors);
   return detail::make_iconv_decoder(codec, errors, encoding);
 }
 
@@ -346,6 +347,7 @@ std::unique_ptr<incremental_encoder> make_incremental_encoder(std::string_view e
                                                               std::string_view errors) {
   const detail::codec_entry& codec = detail::text_codec(encoding);
   if (detail::is_hand_written(codec.kind)) return detail::make_hand_written_encoder(codec, errors);
+  if (detail::is_cjk(codec.kind)) return detail::make_cjk_encoder(codec, errors);
   return detail::make_iconv_encoder(codec, errors, encoding);
 }
 

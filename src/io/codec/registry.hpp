@@ -19,8 +19,7 @@ enum class codec_kind : std::uint8_t {
   utf32_le,
   utf32_be,
   charmap,        // a single-byte table codec, through iconv
-  multibyte,      // a CJK codec, through iconv
-  multibyte_euc,  // a CJK codec where every byte 0x80..0xFF starts a sequence (EUC, GB, Big5, UHC)
+  multibyte,      // a CJK codec, with tables generated from CPython's (codec/cjk/)
   not_text,       // one of Python's bytes-to-bytes codecs: never a text encoding
   unsupported,    // a Python text codec pysock does not implement
 };
@@ -29,7 +28,7 @@ struct codec_entry {
   std::string_view module;  // the module in Python's `encodings` package
   std::string_view name;    // CodecInfo.name
   codec_kind kind;
-  const char* iconv_name;  // for charmap and multibyte codecs
+  const char* iconv_name;  // for charmap codecs
 };
 
 // The codec for a text encoding, or the exception TextIOWrapper raises for that name.
