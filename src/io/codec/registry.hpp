@@ -18,10 +18,10 @@ enum class codec_kind : std::uint8_t {
   utf32,  // BOM-detecting
   utf32_le,
   utf32_be,
-  charmap,        // a single-byte table codec, through iconv
-  multibyte,      // a CJK codec, with tables generated from CPython's (codec/cjk/)
-  not_text,       // one of Python's bytes-to-bytes codecs: never a text encoding
-  unsupported,    // a Python text codec pysock does not implement
+  charmap,      // a single-byte table codec, through iconv
+  multibyte,    // a CJK codec, with tables generated from CPython's (codec/cjk/)
+  not_text,     // one of Python's bytes-to-bytes codecs: never a text encoding
+  unsupported,  // a Python text codec pysock does not implement
 };
 
 struct codec_entry {

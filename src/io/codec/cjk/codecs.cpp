@@ -59,13 +59,12 @@ struct long_result {
 };
 
 // gb18030's four-byte forms (any lead byte, a digit second): the BMP ranges, then the
-// supplementary planes from 90 30 81 30 on, computed as _codecs_cn.c does (the third byte is
-// not checked against 0xFE there either).
+// supplementary planes from 90 30 81 30 on, computed as _codecs_cn.c does.
 long_result gb18030_four_byte(const codec_tables& tables, std::string_view data, std::size_t pos) {
   if (data.size() - pos < 4) return {.too_few = true};
   const std::uint32_t c1 = byte_at(data, pos), c2 = byte_at(data, pos + 1) - 0x30u,
                       c3 = byte_at(data, pos + 2), c4 = byte_at(data, pos + 3);
-  if (c1 < 0x81 || c3 < 0x81 || c4 < 0x30 || c4 > 0x39) return {};
+  if (c1 < 0x81 || c3 < 0x81 || c3 > 0xFE || c4 < 0x30 || c4 > 0x39) return {};
   const std::uint32_t index = c2 * 1260 + (c3 - 0x81) * 10 + (c4 - 0x30);
   if (c1 - 0x81 < 4) {
     const std::uint32_t linear = (c1 - 0x81) * 12600 + index;
@@ -104,10 +103,9 @@ bool encode_gb18030_four_byte(const codec_tables& tables, char32_t c, std::strin
     linear = ranges[2 * low] + (c - ranges[2 * low + 1]);
     if (c < ranges[2 * low + 1] || linear >= end) return false;
   }
-  const char bytes[4] = {static_cast<char>(linear / 12600 + first),
-                         static_cast<char>(linear / 1260 % 10 + 0x30),
-                         static_cast<char>(linear / 10 % 126 + 0x81),
-                         static_cast<char>(linear % 10 + 0x30)};
+  const char bytes[4] = {
+      static_cast<char>(linear / 12600 + first), static_cast<char>(linear / 1260 % 10 + 0x30),
+      static_cast<char>(linear / 10 % 126 + 0x81), static_cast<char>(linear % 10 + 0x30)};
   out.append(bytes, 4);
   return true;
 }
@@ -136,7 +134,8 @@ bool encode_euc_kr_hangul(const codec_tables& tables, char32_t c, std::string& o
   if (c < 0xAC00 || c > 0xD7A3) return false;
   const cjk::codec_data& d = tables.data();
   const std::size_t s = c - 0xAC00;
-  const char bytes[8] = {'\xA4', '\xD4', '\xA4', static_cast<char>(d.choseong[s / 588]),
+  const char bytes[8] = {'\xA4', '\xD4',
+                         '\xA4', static_cast<char>(d.choseong[s / 588]),
                          '\xA4', static_cast<char>(d.jungseong[s / 28 % 21]),
                          '\xA4', static_cast<char>(d.jongseong[s % 28])};
   out.append(bytes, 8);
@@ -258,16 +257,23 @@ class multibyte_decoder : public buffered_decoder {
     if (final && pos < data.size()) {
       pos = policy().recover(traits_, data, {pos, data.size(), incomplete}, out);
     }
+    // CPython holds back at most 8 bytes (MAXDECPENDING); more (an unfinished iso2022 escape
+    // sequence) is an error over the whole input that no handler sees, and loses them.
+    if (data.size() - pos > max_held_back) {
+      forget_pending();
+      raise_decode_error(traits_, data, {0, data.size(), "pending buffer overflow"});
+    }
     return pos;
   }
+
+  static constexpr std::size_t max_held_back = 8;
 
   codec_traits traits_;
 };
 
 class stateless_decoder final : public multibyte_decoder {
  public:
-  stateless_decoder(const codec_entry& codec, std::string_view errors,
-                    const codec_tables& tables)
+  stateless_decoder(const codec_entry& codec, std::string_view errors, const codec_tables& tables)
       : multibyte_decoder(codec, errors), tables_(tables) {}
 
  private:
@@ -305,8 +311,7 @@ class multibyte_encoder : public encoder_base {
 
 class stateless_encoder final : public multibyte_encoder {
  public:
-  stateless_encoder(const codec_entry& codec, std::string_view errors,
-                    const codec_tables& tables)
+  stateless_encoder(const codec_entry& codec, std::string_view errors, const codec_tables& tables)
       : multibyte_encoder(codec, errors), tables_(tables) {}
 
  private:
@@ -355,8 +360,7 @@ constexpr char32_t jis_roman_character(unsigned char c) {
 
 class iso2022_jp_decoder final : public multibyte_decoder {
  public:
-  iso2022_jp_decoder(const codec_entry& codec, std::string_view errors,
-                     const codec_tables& euc_jp)
+  iso2022_jp_decoder(const codec_entry& codec, std::string_view errors, const codec_tables& euc_jp)
       : multibyte_decoder(codec, errors), euc_jp_(euc_jp) {}
 
  private:
@@ -411,7 +415,8 @@ class iso2022_jp_decoder final : public multibyte_decoder {
       }
       if (data.size() - pos < 2) return {decode_stop::too_few, pos};
       const unsigned char trail = byte_at(data, pos + 1);
-      const char16_t decoded = trail < 0x80 ? euc_jp_.pair(c | 0x80, trail | 0x80) : cjk::no_character;
+      const char16_t decoded =
+          trail < 0x80 ? euc_jp_.pair(c | 0x80, trail | 0x80) : cjk::no_character;
       if (decoded == cjk::no_character) return {decode_stop::error, pos, 2};
       append_code_point(out, decoded);
       pos += 2;
@@ -465,20 +470,19 @@ class iso2022_jp_decoder final : public multibyte_decoder {
 
 class iso2022_jp_encoder final : public multibyte_encoder {
  public:
-  iso2022_jp_encoder(const codec_entry& codec, std::string_view errors,
-                     const codec_tables& euc_jp)
+  iso2022_jp_encoder(const codec_entry& codec, std::string_view errors, const codec_tables& euc_jp)
       : multibyte_encoder(codec, errors), euc_jp_(euc_jp) {}
 
  private:
   void encode_text(std::string_view text, std::string& out, bool final,
                    const codec_traits& traits) override {
-    encode_each(text, out, traits,
-                [this](char32_t c, std::string& o) { return encode_one(c, o); });
+    encode_each(text, out, traits, [this](char32_t c, std::string& o) { return encode_one(c, o); });
     if (final) designate(iso2022::ascii, out);
   }
 
   bool encode_ascii(std::string_view ascii, std::string& out) override {
-    for (const char c : ascii) encode_one(static_cast<unsigned char>(c), out);
+    for (const char c : ascii)
+      encode_one(static_cast<unsigned char>(c), out);
     return true;
   }
 

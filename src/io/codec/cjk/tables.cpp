@@ -23,10 +23,9 @@ namespace {
 #include "io/codec/cjk/gbk.inc"
 #include "io/codec/cjk/shift_jis.inc"
 
-#define PYSOCK_CJK_DATA(name, base, form)                                                 \
-  codec_data {                                                                            \
-    #name, base, form, name##_tables::single, name##_tables::pairs,                       \
-        name##_tables::encode_patches                                                     \
+#define PYSOCK_CJK_DATA(name, base, form)                                                         \
+  codec_data {                                                                                    \
+#name, base, form, name##_tables::single, name##_tables::pairs, name##_tables::encode_patches \
   }
 
 const codec_data gb2312_data = PYSOCK_CJK_DATA(gb2312, nullptr, long_form::none);
@@ -59,9 +58,9 @@ const codec_data euc_jp_data =
 #undef PYSOCK_CJK_DATA
 
 // Sorted by module name.
-const codec_data* const all_codecs[] = {&big5_data,    &cp932_data,   &cp949_data, &cp950_data,
-                                        &euc_jp_data,  &euc_kr_data,  &gb18030_data,
-                                        &gb2312_data,  &gbk_data,     &shift_jis_data};
+const codec_data* const all_codecs[] = {&big5_data,   &cp932_data,    &cp949_data,   &cp950_data,
+                                        &euc_jp_data, &euc_kr_data,   &gb18030_data, &gb2312_data,
+                                        &gbk_data,    &shift_jis_data};
 
 // Applies runs (cjk/tables.hpp) to `table`, indexed by key - `offset`.
 void apply_runs(std::span<const std::uint16_t> runs, std::vector<char16_t>& table,
