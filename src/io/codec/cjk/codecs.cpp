@@ -1,6 +1,7 @@
 // The CJK codecs, each as CPython's _codecs_cn/_tw/_kr/_jp/_iso2022 modules behave under
-// multibytecodec.c's incremental decoder and encoder: table lookups (cjk/tables.hpp) for the
-// stateless codecs, a state machine for iso2022_jp.
+// multibytecodec.c's incremental decoder and encoder (cjk/multibyte.hpp): table lookups
+// (cjk/tables.hpp) for the stateless codecs, a state machine for hz; the iso2022 family is in
+// cjk/iso2022.cpp.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "io/codec/cjk/multibyte.hpp"
 #include "io/codec/cjk/tables.hpp"
 #include "io/codec/families.hpp"
 #include "io/codec/incremental.hpp"
@@ -18,16 +20,9 @@ namespace pysock::io::detail {
 namespace {
 
 using cjk::codec_tables;
-
-constexpr const char* illegal = "illegal multibyte sequence";
-constexpr const char* incomplete = "incomplete multibyte sequence";
-
-// How a codec's decoding routine stopped.
-struct decode_stop {
-  enum kind_t { end, too_few, error } kind;
-  std::size_t pos;
-  std::size_t error_length = 0;
-};
+using cjk::decode_stop;
+using cjk::multibyte_decoder;
+using cjk::multibyte_encoder;
 
 // UTF-8 of a BMP code point, written through a raw pointer (the decoders size `out` for the
 // worst case, three bytes per input byte, and trim it after).
@@ -226,51 +221,6 @@ decode_stop decode_stateless(const codec_tables& tables, std::string_view data, 
   return stop;
 }
 
-// CPython's MultibyteIncrementalDecoder: the codec decodes the held-back bytes and the input,
-// the error handler deals with each illegal sequence, and a sequence still cut short at `final`
-// is one "incomplete multibyte sequence" error over all the remaining bytes, after which decoding
-// stops: whatever follows where the handler resumes stays held back (TextIOWrapper never shows
-// it). An error while decoding loses the held-back bytes (CPython takes them out first); only the
-// error at `final` leaves them where they were.
-class multibyte_decoder : public buffered_decoder {
- public:
-  multibyte_decoder(const codec_entry& codec, std::string_view errors)
-      : buffered_decoder(codec, errors), traits_{codec.module} {}
-
- protected:
-  virtual decode_stop decode_run(std::string_view data, std::size_t pos, std::string& out) = 0;
-
- private:
-  std::size_t decode_buffer(std::string_view data, std::string& out, bool final) override {
-    std::size_t pos = 0;
-    try {
-      for (;;) {
-        const decode_stop stop = decode_run(data, pos, out);
-        pos = stop.pos;
-        if (stop.kind != decode_stop::error) break;
-        pos = policy().recover(traits_, data, {pos, pos + stop.error_length, illegal}, out);
-      }
-    } catch (...) {
-      forget_pending();
-      throw;
-    }
-    if (final && pos < data.size()) {
-      pos = policy().recover(traits_, data, {pos, data.size(), incomplete}, out);
-    }
-    // CPython holds back at most 8 bytes (MAXDECPENDING); more (an unfinished iso2022 escape
-    // sequence) is an error over the whole input that no handler sees, and loses them.
-    if (data.size() - pos > max_held_back) {
-      forget_pending();
-      raise_decode_error(traits_, data, {0, data.size(), "pending buffer overflow"});
-    }
-    return pos;
-  }
-
-  static constexpr std::size_t max_held_back = 8;
-
-  codec_traits traits_;
-};
-
 class stateless_decoder final : public multibyte_decoder {
  public:
   stateless_decoder(const codec_entry& codec, std::string_view errors, const codec_tables& tables)
@@ -282,31 +232,6 @@ class stateless_decoder final : public multibyte_decoder {
   }
 
   const codec_tables& tables_;
-};
-
-// CPython's MultibyteIncrementalEncoder: each character the codec cannot encode is one error.
-class multibyte_encoder : public encoder_base {
- public:
-  multibyte_encoder(const codec_entry& codec, std::string_view errors)
-      : encoder_base(codec, errors, codec_traits{codec.module}, {}) {}
-
- protected:
-  // Encodes text, calling encode_one(code point, out) for each character, which returns false
-  // when the codec cannot encode it.
-  template <class Encoder>
-  void encode_each(std::string_view text, std::string& out, const codec_traits& traits,
-                   Encoder&& encode_one) {
-    out.reserve(out.size() + text.size());
-    for (std::size_t pos = 0; pos < text.size();) {
-      const character c = character_at(text, pos);
-      if (c.length == 0) raise_invalid_text(text, pos);
-      if (!is_surrogate(c.code_point) && encode_one(c.code_point, out)) {
-        pos += c.length;
-      } else {
-        pos = recover(traits, text, {pos, pos + c.length, illegal}, out);
-      }
-    }
-  }
 };
 
 class stateless_encoder final : public multibyte_encoder {
@@ -333,151 +258,72 @@ class stateless_encoder final : public multibyte_encoder {
   const codec_tables& tables_;
 };
 
-// iso2022_jp (CPython's _codecs_iso2022.c with ISO-2022-JP's designations: JIS X 0208-1983 and
-// -1978, JIS X 0201 Roman, ASCII; no shifts). JIS X 0208 is euc_jp's two-byte table with the high
-// bits cleared (the generator checks that CPython agrees).
-namespace iso2022 {
-
-constexpr unsigned char esc = 0x1B;
-// CPython's charset marks, kept as its decoder state holds them (getstate() shows them).
-constexpr unsigned char ascii = 'B', jis_roman = 'J', dbcs = 0x80, jisx0208 = 'B' | dbcs,
-                        jisx0208_1978 = '@' | dbcs;
-constexpr unsigned char escape_throughout = 0x02;  // a non-ISO-2022 escape is being passed on
-
-constexpr bool ends_escape(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || c == '@';
-}
-constexpr bool starts_escape(unsigned char c) {
-  return c == '(' || c == ')' || c == '$' || c == '.' || c == '&';
+// hz (RFC 1843, CPython's _codecs_cn.c): ASCII, with "~{" switching to GB2312 in seven-bit
+// bytes and "~}" back; "~~" is a tilde and "~" before a newline a line continuation (both only in
+// ASCII mode). GB2312 is gb2312's table with the high bits cleared.
+namespace hz {
+constexpr unsigned char ascii_mode = 0, gb_mode = 1;
 }
 
-// JIS X 0201 Roman: ASCII with YEN SIGN for 0x5C and OVERLINE for 0x7E.
-constexpr char32_t jis_roman_character(unsigned char c) {
-  return c == 0x5C ? 0xA5 : c == 0x7E ? 0x203E : c;
-}
-
-}  // namespace iso2022
-
-class iso2022_jp_decoder final : public multibyte_decoder {
+class hz_decoder final : public multibyte_decoder {
  public:
-  iso2022_jp_decoder(const codec_entry& codec, std::string_view errors, const codec_tables& euc_jp)
-      : multibyte_decoder(codec, errors), euc_jp_(euc_jp) {}
+  hz_decoder(const codec_entry& codec, std::string_view errors, const codec_tables& gb2312)
+      : multibyte_decoder(codec, errors), gb2312_(gb2312) {}
 
  private:
-  // CPython's state bytes c[0] (G0), c[1] (G1), c[2] (G2) and c[4] (flags), little-endian.
-  std::uint64_t codec_flags() const override {
-    return g0_ | std::uint64_t{g1_} << 8 | std::uint64_t{iso2022::ascii} << 16 |
-           std::uint64_t{flags_} << 32;
-  }
-  void set_codec_flags(std::uint64_t state) override {
-    g0_ = static_cast<unsigned char>(state);
-    g1_ = static_cast<unsigned char>(state >> 8);
-    flags_ = static_cast<unsigned char>(state >> 32);
-  }
-  void reset_codec() override {
-    g0_ = iso2022::ascii;
-    flags_ = 0;
-  }
+  std::uint64_t codec_flags() const override { return mode_; }
+  void set_codec_flags(std::uint64_t state) override { mode_ = static_cast<unsigned char>(state); }
+  void reset_codec() override { mode_ = hz::ascii_mode; }
 
   decode_stop decode_run(std::string_view data, std::size_t pos, std::string& out) override {
     while (pos < data.size()) {
       const unsigned char c = byte_at(data, pos);
-      if ((flags_ & iso2022::escape_throughout) != 0) {
-        append_code_point(out, c);  // as ISO-8859-1, up to the escape's final byte
-        if (iso2022::ends_escape(c)) flags_ &= ~iso2022::escape_throughout;
-        ++pos;
-        continue;
-      }
-      if (c == iso2022::esc) {
+      if (c == '~') {
         if (data.size() - pos < 2) return {decode_stop::too_few, pos};
-        if (!iso2022::starts_escape(byte_at(data, pos + 1))) {
-          out += static_cast<char>(c);
-          flags_ |= iso2022::escape_throughout;
-          ++pos;
-          continue;
+        const unsigned char next = byte_at(data, pos + 1);
+        if (mode_ == hz::ascii_mode && next == '~') {
+          out += '~';
+        } else if (mode_ == hz::ascii_mode && next == '{') {
+          mode_ = hz::gb_mode;
+        } else if (mode_ == hz::gb_mode && next == '}') {
+          mode_ = hz::ascii_mode;
+        } else if (mode_ != hz::ascii_mode || next != '\n') {
+          return {decode_stop::error, pos, 1};
         }
-        const decode_stop stop = designate(data, pos);
-        if (stop.kind != decode_stop::end) return stop;
-        pos = stop.pos;
-        continue;
-      }
-      if (c < 0x20 || g0_ == iso2022::ascii) {
-        if (c >= 0x80) return {decode_stop::error, pos, 1};
-        out += static_cast<char>(c);
-        ++pos;
+        pos += 2;
         continue;
       }
       if (c >= 0x80) return {decode_stop::error, pos, 1};
-      if (g0_ == iso2022::jis_roman) {
-        append_code_point(out, iso2022::jis_roman_character(c));
+      if (mode_ == hz::ascii_mode) {
+        out += static_cast<char>(c);
         ++pos;
         continue;
       }
       if (data.size() - pos < 2) return {decode_stop::too_few, pos};
       const unsigned char trail = byte_at(data, pos + 1);
       const char16_t decoded =
-          trail < 0x80 ? euc_jp_.pair(c | 0x80, trail | 0x80) : cjk::no_character;
-      if (decoded == cjk::no_character) return {decode_stop::error, pos, 2};
+          trail < 0x80 ? gb2312_.pair(c | 0x80, trail | 0x80) : cjk::no_character;
+      if (decoded == cjk::no_character) return {decode_stop::error, pos, 1};
       append_code_point(out, decoded);
       pos += 2;
     }
     return {decode_stop::end, pos};
   }
 
-  // An escape sequence at data[pos] (ESC and one of ( ) $ . &): a designation this codec knows
-  // moves past it (stop kind end, at its end); anything else is an error over the sequence.
-  decode_stop designate(std::string_view data, std::size_t pos) {
-    std::size_t length = 0;
-    for (std::size_t i = 1; i < 16; ++i) {
-      if (pos + i >= data.size()) return {decode_stop::too_few, pos};
-      if (iso2022::ends_escape(byte_at(data, pos + i))) {
-        length = i + 1;
-        break;
-      }
-      // ESC & @ ESC $ B: JIS X 0208-1990, read as -1983.
-      if (pos + i + 1 < data.size() && byte_at(data, pos + i) == '&' &&
-          byte_at(data, pos + i + 1) == '@') {
-        i += 2;
-      }
-    }
-    if (length == 0) return {decode_stop::error, pos, 1};  // unterminated
-    const auto at = [&](std::size_t i) { return byte_at(data, pos + i); };
-    unsigned char charset = 0;
-    bool g1 = false;
-    if (length == 3 && at(1) == '$') {
-      charset = at(2) | iso2022::dbcs;
-    } else if (length == 3 && (at(1) == '(' || at(1) == ')')) {
-      charset = at(2);
-      g1 = at(1) == ')';
-    } else if (length == 4 && at(1) == '$' && (at(2) == '(' || at(2) == ')')) {
-      charset = at(3) | iso2022::dbcs;
-      g1 = at(2) == ')';
-    } else if (length == 6 && at(3) == iso2022::esc && at(4) == '$' && at(5) == 'B') {
-      charset = iso2022::jisx0208;
-    } else {
-      return {decode_stop::error, pos, length};
-    }
-    const bool known = charset == iso2022::ascii || charset == iso2022::jis_roman ||
-                       charset == iso2022::jisx0208 || charset == iso2022::jisx0208_1978;
-    if (!known) return {decode_stop::error, pos, length};
-    (g1 ? g1_ : g0_) = charset;
-    return {decode_stop::end, pos + length};
-  }
-
-  const codec_tables& euc_jp_;
-  unsigned char g0_ = iso2022::ascii, g1_ = iso2022::ascii, flags_ = 0;
+  const codec_tables& gb2312_;
+  unsigned char mode_ = hz::ascii_mode;
 };
 
-class iso2022_jp_encoder final : public multibyte_encoder {
+class hz_encoder final : public multibyte_encoder {
  public:
-  iso2022_jp_encoder(const codec_entry& codec, std::string_view errors, const codec_tables& euc_jp)
-      : multibyte_encoder(codec, errors), euc_jp_(euc_jp) {}
+  hz_encoder(const codec_entry& codec, std::string_view errors, const codec_tables& gb2312)
+      : multibyte_encoder(codec, errors), gb2312_(gb2312) {}
 
  private:
   void encode_text(std::string_view text, std::string& out, bool final,
                    const codec_traits& traits) override {
     encode_each(text, out, traits, [this](char32_t c, std::string& o) { return encode_one(c, o); });
-    if (final) designate(iso2022::ascii, out);
+    if (final) switch_to(hz::ascii_mode, out);
   }
 
   bool encode_ascii(std::string_view ascii, std::string& out) override {
@@ -486,62 +332,53 @@ class iso2022_jp_encoder final : public multibyte_encoder {
     return true;
   }
 
-  void reset_codec() override { g0_ = iso2022::ascii; }
+  void reset_codec() override { mode_ = hz::ascii_mode; }
 
   bool encode_one(char32_t c, std::string& out) {
     if (c < 0x80) {
-      designate(iso2022::ascii, out);
+      switch_to(hz::ascii_mode, out);
       out += static_cast<char>(c);
+      if (c == '~') out += '~';
       return true;
     }
-    const std::uint16_t code = euc_jp_.encode(c);
-    if (code >= 0xA1A1 && (code & 0xFF) >= 0xA1) {
-      designate(iso2022::jisx0208, out);
-      out += static_cast<char>((code >> 8) & 0x7F);
-      out += static_cast<char>(code & 0x7F);
-      return true;
-    }
-    if (c == 0xA5 || c == 0x203E) {
-      designate(iso2022::jis_roman, out);
-      out += c == 0xA5 ? '\x5C' : '\x7E';
-      return true;
-    }
-    return false;
+    const std::uint16_t code = gb2312_.encode(c);
+    if (code < 0x100) return false;
+    switch_to(hz::gb_mode, out);
+    out += static_cast<char>((code >> 8) & 0x7F);
+    out += static_cast<char>(code & 0x7F);
+    return true;
   }
 
-  void designate(unsigned char charset, std::string& out) {
-    if (g0_ == charset) return;
-    out += static_cast<char>(iso2022::esc);
-    out += (charset & iso2022::dbcs) != 0 ? '$' : '(';
-    out += static_cast<char>(charset & ~iso2022::dbcs);
-    g0_ = charset;
+  void switch_to(unsigned char mode, std::string& out) {
+    if (mode_ == mode) return;
+    out += mode == hz::gb_mode ? "~{" : "~}";
+    mode_ = mode;
   }
 
-  const codec_tables& euc_jp_;
-  unsigned char g0_ = iso2022::ascii;
+  const codec_tables& gb2312_;
+  unsigned char mode_ = hz::ascii_mode;
 };
 
 const codec_tables& tables_of(std::string_view module) {
-  return *cjk::tables_for(module == "iso2022_jp" ? "euc_jp" : module);
+  if (module == "hz") return *cjk::tables_for("gb2312");
+  return *cjk::tables_for(module);
 }
 
 }  // namespace
 
 std::unique_ptr<incremental_decoder> make_cjk_decoder(const codec_entry& codec,
                                                       std::string_view errors) {
+  if (codec.module.starts_with("iso2022")) return cjk::make_iso2022_decoder(codec, errors);
   const codec_tables& tables = tables_of(codec.module);
-  if (codec.module == "iso2022_jp") {
-    return std::make_unique<iso2022_jp_decoder>(codec, errors, tables);
-  }
+  if (codec.module == "hz") return std::make_unique<hz_decoder>(codec, errors, tables);
   return std::make_unique<stateless_decoder>(codec, errors, tables);
 }
 
 std::unique_ptr<incremental_encoder> make_cjk_encoder(const codec_entry& codec,
                                                       std::string_view errors) {
+  if (codec.module.starts_with("iso2022")) return cjk::make_iso2022_encoder(codec, errors);
   const codec_tables& tables = tables_of(codec.module);
-  if (codec.module == "iso2022_jp") {
-    return std::make_unique<iso2022_jp_encoder>(codec, errors, tables);
-  }
+  if (codec.module == "hz") return std::make_unique<hz_encoder>(codec, errors, tables);
   return std::make_unique<stateless_encoder>(codec, errors, tables);
 }
 

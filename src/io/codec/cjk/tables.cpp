@@ -21,6 +21,7 @@ namespace {
 #include "io/codec/cjk/gb18030.inc"
 #include "io/codec/cjk/gb2312.inc"
 #include "io/codec/cjk/gbk.inc"
+#include "io/codec/cjk/johab.inc"
 #include "io/codec/cjk/shift_jis.inc"
 
 #define PYSOCK_CJK_DATA(name, base, form)                                                         \
@@ -34,6 +35,7 @@ const codec_data big5_data = PYSOCK_CJK_DATA(big5, nullptr, long_form::none);
 const codec_data cp950_data = PYSOCK_CJK_DATA(cp950, &big5_data, long_form::none);
 const codec_data shift_jis_data = PYSOCK_CJK_DATA(shift_jis, nullptr, long_form::none);
 const codec_data cp932_data = PYSOCK_CJK_DATA(cp932, &shift_jis_data, long_form::none);
+const codec_data johab_data = PYSOCK_CJK_DATA(johab, nullptr, long_form::none);
 
 codec_data with_long_forms(codec_data data) {
   if (data.module == "euc_jp") data.plane2 = euc_jp_tables::plane2;
@@ -58,9 +60,9 @@ const codec_data euc_jp_data =
 #undef PYSOCK_CJK_DATA
 
 // Sorted by module name.
-const codec_data* const all_codecs[] = {&big5_data,   &cp932_data,    &cp949_data,   &cp950_data,
-                                        &euc_jp_data, &euc_kr_data,   &gb18030_data, &gb2312_data,
-                                        &gbk_data,    &shift_jis_data};
+const codec_data* const all_codecs[] = {&big5_data,   &cp932_data,  &cp949_data,    &cp950_data,
+                                        &euc_jp_data, &euc_kr_data, &gb18030_data,  &gb2312_data,
+                                        &gbk_data,    &johab_data,  &shift_jis_data};
 
 // Applies runs (cjk/tables.hpp) to `table`, indexed by key - `offset`.
 void apply_runs(std::span<const std::uint16_t> runs, std::vector<char16_t>& table,

@@ -75,7 +75,7 @@ class codec_tables {
 };
 
 // The tables of a codec by its module name (big5, cp932, cp949, cp950, euc_jp, euc_kr,
-// gb18030, gb2312, gbk, shift_jis), built on first use; nullptr for another name.
+// gb18030, gb2312, gbk, johab, shift_jis), built on first use; nullptr for another name.
 const codec_tables* tables_for(std::string_view module);
 
 }  // namespace pysock::io::detail::cjk
