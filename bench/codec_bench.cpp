@@ -156,9 +156,11 @@ void cjk_encode(benchmark::State& state, const cjk_sample& sample) {
 }
 
 constexpr cjk_sample cjk_samples[] = {
-    {"shift_jis", japanese}, {"cp932", japanese}, {"euc_jp", japanese},    {"iso2022_jp", japanese},
-    {"gb2312", simplified},  {"gbk", simplified}, {"gb18030", simplified}, {"big5", traditional},
-    {"cp950", traditional},  {"euc_kr", korean},  {"cp949", korean},
+    {"shift_jis", japanese},  {"cp932", japanese},        {"euc_jp", japanese},
+    {"iso2022_jp", japanese}, {"iso2022_jp_2", japanese}, {"gb2312", simplified},
+    {"gbk", simplified},      {"gb18030", simplified},    {"hz", simplified},
+    {"big5", traditional},    {"cp950", traditional},     {"euc_kr", korean},
+    {"cp949", korean},        {"johab", korean},          {"iso2022_kr", korean},
 };
 
 // Registers a decode and an encode benchmark per CJK codec.

@@ -58,9 +58,10 @@ decoded decode_whole(std::string_view encoding, std::string_view handler, std::s
 }
 
 bool is_cjk(std::string_view encoding) {
-  static constexpr std::string_view cjk[] = {"shift_jis", "cp932", "euc_jp",  "iso2022_jp",
-                                             "gb2312",    "gbk",   "gb18030", "big5",
-                                             "cp950",     "cp949", "euc_kr"};
+  static constexpr std::string_view cjk[] = {
+      "shift_jis", "cp932",        "euc_jp",       "iso2022_jp",     "gb2312",    "gbk",
+      "gb18030",   "big5",         "cp950",        "cp949",          "euc_kr",    "johab",
+      "hz",        "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr"};
   return std::find(std::begin(cjk), std::end(cjk), encoding) != std::end(cjk);
 }
 

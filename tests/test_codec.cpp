@@ -320,6 +320,26 @@ const std::vector<reviewed_case>& reviewed_decoding_cases() {
       {"cp949", "strict", "\307\321\261\333"s, "\355\225\234\352\270\200"s, ""},
       {"iso2022_jp", "strict", "\033$BF|K\\\033(Ba"s, "\346\227\245\346\234\254a"s, ""},
       // The CJK codecs' tricky cases (issue 14), as CPython 3.13 decodes them.
+      {"johab", "strict", "\210a\204A\3311"s, "\352\260\200\343\200\200\343\200\200"s, ""},
+      {"johab", "strict", "\204"s, ""s,
+       "UnicodeDecodeError: 'johab' codec can't decode byte 0x84 in position 0: incomplete "
+       "multibyte sequence"},
+      {"johab", "replace", "\204 A"s, "\357\277\275 A"s, ""},
+      {"hz", "strict", "~{0!~}a~~"s, "\345\225\212a~"s, ""},
+      {"hz", "replace", "~{~{0!"s, "\357\277\275\357\277\275\345\225\212"s, ""},
+      {"hz", "strict", "~{0!\012"s, ""s,
+       "UnicodeDecodeError: 'hz' codec can't decode byte 0x0a in position 4: incomplete multibyte "
+       "sequence"},
+      {"iso2022_kr", "strict", "\033$)C\0160!\017a\0160!\0120!"s,
+       "\352\260\200a\352\260\200\0120!"s, ""},
+      {"iso2022_kr", "strict", "\0160!"s, "0!"s, ""},
+      {"iso2022_jp_2", "strict", "\033.A\033Ni\033.F\033Na\033$(C0!\033$A0!"s,
+       "\303\251\316\261\352\260\200\345\225\212"s, ""},
+      {"iso2022_jp_2", "strict", "\033N\351"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp_2' codec can't decode bytes in position 0-2: illegal "
+       "multibyte sequence"},
+      {"iso2022_jp_1", "strict", "\033$(D0!"s, "\344\270\202"s, ""},
+      {"iso2022_jp_ext", "strict", "\033(I!\033(B"s, "\357\275\241"s, ""},
       {"euc_jp", "replace", "\360\237\230"s, "\357\277\275\357\277\275\357\277\275"s, ""},
       {"euc_jp", "strict", "\220\241"s, ""s,
        "UnicodeDecodeError: 'euc_jp' codec can't decode byte 0x90 in position 0: illegal multibyte "
@@ -514,6 +534,16 @@ const std::vector<reviewed_case>& reviewed_encoding_cases() {
       {"gbk", "replace", "\344\275\240\345\245\275\360\237\230\200"s, "\304\343\272\303?"s, ""},
       {"iso2022_jp", "strict", "a\346\227\245\346\234\254b"s, "a\033$BF|K\\\033(Bb"s, ""},
       // The CJK codecs' tricky cases (issue 14), as CPython 3.13 encodes them.
+      {"johab", "strict", "\352\260\200\343\205\244"s, "\210a\332\324"s, ""},
+      {"hz", "strict", "a~\345\225\212\303\251b"s, "a~~~{0!(&~}b"s, ""},
+      {"hz", "xmlcharrefreplace", "\345\225\212\342\202\254"s, "~{0!~}&#8364;"s, ""},
+      {"iso2022_kr", "strict", "a\352\260\200\012b\352\260\200"s,
+       "a\033$)C\0160!\017\012b\0160!\017"s, ""},
+      {"iso2022_kr", "replace", "\352\260\200\303\251"s, "\033$)C\0160!\017?"s, ""},
+      {"iso2022_jp_2", "strict", "\303\251\352\260\200\345\225\212\344\270\202"s,
+       "\033$(D+1\033$(C0!\033$(D5Y0!\033(B"s, ""},
+      {"iso2022_jp_ext", "strict", "\357\275\241a"s, "\033(I!\033(Ba"s, ""},
+      {"iso2022_jp_1", "strict", "\344\270\202"s, "\033$(D0!\033(B"s, ""},
       {"shift_jis", "strict", "\357\277\240"s, ""s,
        "UnicodeEncodeError: 'shift_jis' codec can't encode character '\\uffe0' in position 0: "
        "illegal multibyte sequence"},
@@ -655,19 +685,20 @@ TEST(CodecLookup, NormalisesNamesAndResolvesAliasesAsCPython) {
 // The codecs codec.hpp promises, each able to decode and encode ASCII text both ways.
 TEST(CodecLookup, EveryDocumentedCodecWorks) {
   const char* const codecs[] = {
-      "utf-8",      "utf-8-sig",  "ascii",      "iso8859-1",    "utf-16",     "utf-16-le",
-      "utf-16-be",  "utf-32",     "utf-32-le",  "utf-32-be",    "cp037",      "cp437",
-      "cp500",      "cp737",      "cp775",      "cp850",        "cp852",      "cp855",
-      "cp857",      "cp858",      "cp860",      "cp861",        "cp862",      "cp863",
-      "cp864",      "cp865",      "cp866",      "cp869",        "cp874",      "cp1125",
-      "cp1140",     "cp1250",     "cp1251",     "cp1252",       "cp1253",     "cp1254",
-      "cp1256",     "cp1257",     "hp-roman8",  "iso8859-2",    "iso8859-3",  "iso8859-4",
-      "iso8859-5",  "iso8859-6",  "iso8859-7",  "iso8859-8",    "iso8859-9",  "iso8859-10",
-      "iso8859-11", "iso8859-13", "iso8859-14", "iso8859-15",   "iso8859-16", "koi8-r",
-      "koi8-t",     "koi8-u",     "kz1048",     "mac-cyrillic", "mac-latin2", "mac-roman",
-      "ptcp154",    "tis-620",    "shift_jis",  "cp932",        "euc_jp",     "iso2022_jp",
-      "gb2312",     "gbk",        "gb18030",    "big5",         "cp950",      "cp949",
-      "euc_kr",
+      "utf-8",      "utf-8-sig",  "ascii",      "iso8859-1",    "utf-16",       "utf-16-le",
+      "utf-16-be",  "utf-32",     "utf-32-le",  "utf-32-be",    "cp037",        "cp437",
+      "cp500",      "cp737",      "cp775",      "cp850",        "cp852",        "cp855",
+      "cp857",      "cp858",      "cp860",      "cp861",        "cp862",        "cp863",
+      "cp864",      "cp865",      "cp866",      "cp869",        "cp874",        "cp1125",
+      "cp1140",     "cp1250",     "cp1251",     "cp1252",       "cp1253",       "cp1254",
+      "cp1256",     "cp1257",     "hp-roman8",  "iso8859-2",    "iso8859-3",    "iso8859-4",
+      "iso8859-5",  "iso8859-6",  "iso8859-7",  "iso8859-8",    "iso8859-9",    "iso8859-10",
+      "iso8859-11", "iso8859-13", "iso8859-14", "iso8859-15",   "iso8859-16",   "koi8-r",
+      "koi8-t",     "koi8-u",     "kz1048",     "mac-cyrillic", "mac-latin2",   "mac-roman",
+      "ptcp154",    "tis-620",    "shift_jis",  "cp932",        "euc_jp",       "iso2022_jp",
+      "gb2312",     "gbk",        "gb18030",    "big5",         "cp950",        "cp949",
+      "euc_kr",     "johab",      "hz",         "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext",
+      "iso2022_kr",
   };
   for (const char* name : codecs) {
     EXPECT_EQ(lookup_codec(name).name, std::string_view(name));
