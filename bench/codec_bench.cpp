@@ -41,6 +41,17 @@ std::string encoded(const char* encoding, const std::string& text) {
   return pysock::io::make_incremental_encoder(encoding)->encode(text, true);
 }
 
+// Reports `input_size` bytes per iteration since `start` as bytes/s and a wall-clock MB/s label.
+void report_throughput(benchmark::State& state, std::size_t input_size,
+                       std::chrono::steady_clock::time_point start) {
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  const double bytes = static_cast<double>(input_size) * static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  char label[32];
+  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
+  state.SetLabel(label);
+}
+
 // Decodes `input` in pieces of `chunk` bytes per call, reusing one output string.
 void decode_in_chunks(benchmark::State& state, const char* encoding, const std::string& input,
                       std::size_t chunk) {
@@ -55,12 +66,7 @@ void decode_in_chunks(benchmark::State& state, const char* encoding, const std::
     }
     benchmark::DoNotOptimize(out.data());
   }
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-  const double bytes = static_cast<double>(input.size()) * static_cast<double>(state.iterations());
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-  char label[32];
-  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
-  state.SetLabel(label);
+  report_throughput(state, input.size(), start);
 }
 
 void utf8_ascii(benchmark::State& state) {
@@ -147,12 +153,7 @@ void cjk_encode(benchmark::State& state, const cjk_sample& sample) {
     encoder->encode(text, out, false);
     benchmark::DoNotOptimize(out.data());
   }
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-  const double bytes = static_cast<double>(text.size()) * static_cast<double>(state.iterations());
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-  char label[32];
-  std::snprintf(label, sizeof label, "%.0f MB/s", bytes / 1e6 / elapsed.count());
-  state.SetLabel(label);
+  report_throughput(state, text.size(), start);
 }
 
 constexpr cjk_sample cjk_samples[] = {

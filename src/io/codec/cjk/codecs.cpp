@@ -359,9 +359,8 @@ class hz_encoder final : public multibyte_encoder {
   unsigned char mode_ = hz::ascii_mode;
 };
 
-const codec_tables& tables_of(std::string_view module) {
-  if (module == "hz") return *cjk::tables_for("gb2312");
-  return *cjk::tables_for(module);
+const codec_tables& gb2312_tables() {
+  return *cjk::tables_for("gb2312");
 }
 
 }  // namespace
@@ -369,17 +368,15 @@ const codec_tables& tables_of(std::string_view module) {
 std::unique_ptr<incremental_decoder> make_cjk_decoder(const codec_entry& codec,
                                                       std::string_view errors) {
   if (codec.module.starts_with("iso2022")) return cjk::make_iso2022_decoder(codec, errors);
-  const codec_tables& tables = tables_of(codec.module);
-  if (codec.module == "hz") return std::make_unique<hz_decoder>(codec, errors, tables);
-  return std::make_unique<stateless_decoder>(codec, errors, tables);
+  if (codec.module == "hz") return std::make_unique<hz_decoder>(codec, errors, gb2312_tables());
+  return std::make_unique<stateless_decoder>(codec, errors, *cjk::tables_for(codec.module));
 }
 
 std::unique_ptr<incremental_encoder> make_cjk_encoder(const codec_entry& codec,
                                                       std::string_view errors) {
   if (codec.module.starts_with("iso2022")) return cjk::make_iso2022_encoder(codec, errors);
-  const codec_tables& tables = tables_of(codec.module);
-  if (codec.module == "hz") return std::make_unique<hz_encoder>(codec, errors, tables);
-  return std::make_unique<stateless_encoder>(codec, errors, tables);
+  if (codec.module == "hz") return std::make_unique<hz_encoder>(codec, errors, gb2312_tables());
+  return std::make_unique<stateless_encoder>(codec, errors, *cjk::tables_for(codec.module));
 }
 
 }  // namespace pysock::io::detail
