@@ -9,10 +9,8 @@
 //
 // Input: [encoding] [handler] [flags] [k] body [k chunk sizes]. Flag bit 0: the final call is a
 // separate empty one (TextIOWrapper's EOF) instead of the last chunk's.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,19 +55,11 @@ decoded decode_whole(std::string_view encoding, std::string_view handler, std::s
   return result;
 }
 
-bool is_cjk(std::string_view encoding) {
-  static constexpr std::string_view cjk[] = {
-      "shift_jis", "cp932",        "euc_jp",       "iso2022_jp",     "gb2312",    "gbk",
-      "gb18030",   "big5",         "cp950",        "cp949",          "euc_kr",    "johab",
-      "hz",        "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr"};
-  return std::find(std::begin(cjk), std::end(cjk), encoding) != std::end(cjk);
-}
-
 // CPython's CJK decoders report a sequence cut short at the final call as one error over the
 // rest of the input and stop where the handler resumes: surrogateescape resumes at the first
 // ASCII byte, and what follows stays held back (CPython's TextIOWrapper never shows it either).
 bool resumes_before_end(std::string_view encoding, std::string_view handler) {
-  return is_cjk(encoding) && handler == "surrogateescape";
+  return pysock_fuzz::is_cjk(encoding) && handler == "surrogateescape";
 }
 
 bool is_lone_bom_prefix(std::string_view encoding, std::string_view body) {
@@ -117,7 +107,8 @@ bool missing_bom_reported_first(std::string_view encoding, const decoded& split,
 // bytes (an unfinished iso2022_jp escape sequence); one call over the whole input, which reports
 // such a sequence at the end as incomplete or decodes it, never holds it back.
 bool pending_overflow_reported_first(std::string_view encoding, const decoded& split) {
-  return is_cjk(encoding) && split.failure && split.failure->reason == "pending buffer overflow";
+  return pysock_fuzz::is_cjk(encoding) && split.failure &&
+         split.failure->reason == "pending buffer overflow";
 }
 
 }  // namespace

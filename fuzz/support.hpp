@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,15 @@ inline constexpr std::string_view all_encodings[] = {
     "euc_kr",     "johab",      "hz",         "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext",
     "iso2022_kr",
 };
+
+// The CJK codecs among them (CPython's multibytecodec family).
+inline bool is_cjk(std::string_view encoding) {
+  static constexpr std::string_view cjk[] = {
+      "shift_jis", "cp932",        "euc_jp",       "iso2022_jp",     "gb2312",    "gbk",
+      "gb18030",   "big5",         "cp950",        "cp949",          "euc_kr",    "johab",
+      "hz",        "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr"};
+  return std::find(std::begin(cjk), std::end(cjk), encoding) != std::end(cjk);
+}
 
 // Python's built-in error handlers. The last two only encode: decoders given them throw
 // std::invalid_argument (Python's TypeError) at the first error.
