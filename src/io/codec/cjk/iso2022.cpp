@@ -166,7 +166,14 @@ class iso2022_decoder final : public multibyte_decoder {
   }
 
   decode_stop decode_run(std::string_view data, std::size_t pos, std::string& out) override {
+    out.reserve(out.size() + 3 * (data.size() - pos));
     while (pos < data.size()) {
+      const std::size_t ascii_end = ascii_run_end(data, pos);
+      if (ascii_end > pos) {
+        out.append(data.substr(pos, ascii_end - pos));
+        pos = ascii_end;
+        continue;
+      }
       const unsigned char c = byte_at(data, pos);
       if ((flags_ & escape_throughout) != 0) {
         append_code_point(out, c);  // as ISO-8859-1, up to the escape's final byte
@@ -212,6 +219,16 @@ class iso2022_decoder final : public multibyte_decoder {
       pos += length;
     }
     return {decode_stop::end, pos};
+  }
+
+  // Where the bytes from data[pos] stop being plain ASCII in ASCII mode (copied as they are).
+  std::size_t ascii_run_end(std::string_view data, std::size_t pos) const {
+    if (g_[0] != ascii || (flags_ & (shifted | escape_throughout)) != 0) return pos;
+    for (; pos < data.size(); ++pos) {
+      const unsigned char c = byte_at(data, pos);
+      if (c >= 0x80 || c == esc || (!config_.no_shift && (c == so || c == si))) break;
+    }
+    return pos;
   }
 
   // An escape sequence at data[pos] (ESC and one of ( ) $ . &): a designation this codec knows
