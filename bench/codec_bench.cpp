@@ -1,8 +1,9 @@
-// Decoding throughput of the codec layer, in MB/s of input, for the cases a text stream meets:
-// valid ASCII and mixed UTF-8 (hand-written fast path), Latin-1 (hand-written), UTF-16 (iconv),
-// decoded in 64 KiB chunks and, for ASCII, one 80-byte line per call as a line reader does; and
-// for every single-byte codec, decoding and encoding (charmap/decode/NAME, charmap/encode/NAME)
-// text where every other character is one of the codec's non-ASCII characters.
+// Throughput of the codec layer, in MB/s of input, for the cases a text stream meets: valid ASCII
+// and mixed UTF-8 (hand-written fast path), Latin-1 (hand-written), UTF-16 (iconv), decoded in
+// 64 KiB chunks and, for ASCII, one 80-byte line per call as a line reader does; for every
+// single-byte codec, decoding and encoding (charmap/decode/NAME, charmap/encode/NAME) text where
+// every other character is one of the codec's non-ASCII characters; and for the CJK codecs the same
+// (cjk/decode/NAME, cjk/encode/NAME) over text in their own script.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "pysock/io/codec.hpp"
 
@@ -126,7 +128,7 @@ void utf16_iconv(benchmark::State& state) {
   decode_in_chunks(state, "utf-16", input, 64 * 1024);
 }
 
-void cp1252_iconv(benchmark::State& state) {
+void cp1252_ascii(benchmark::State& state) {
   static const std::string input = encoded("cp1252", ascii_text());
   decode_in_chunks(state, "cp1252", input, 64 * 1024);
 }
@@ -185,13 +187,64 @@ void register_single_byte_codecs() {
   }
 }
 
+// Lines of text in the script a CJK codec is made for, with some ASCII, `sample_size` bytes of
+// UTF-8 (about a third of that once encoded).
+std::string cjk_text(std::string_view script) {
+  std::string text;
+  for (std::size_t i = 0; text.size() < sample_size; ++i) {
+    text.append(script);
+    text += (i % 4 == 3) ? "\n" : " 2024 ";
+  }
+  return text;
+}
+
+struct cjk_sample {
+  const char* encoding;
+  std::string_view script;  // UTF-8 the codec encodes
+};
+
+// Japanese (kana and kanji), simplified and traditional Chinese, Korean.
+constexpr std::string_view japanese =
+    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83"
+    "\x88"
+    "\xe3\x81\xa7\xe3\x81\x99\xe3\x80\x82";
+constexpr std::string_view simplified =
+    "\xe4\xb8\xad\xe6\x96\x87\xe6\x96\x87\xe6\x9c\xac\xe6\xb5\x8b\xe8\xaf\x95\xe3\x80\x82";
+constexpr std::string_view traditional =
+    "\xe4\xb8\xad\xe6\x96\x87\xe6\xb8\xac\xe8\xa9\xa6\xe8\xb3\x87\xe6\x96\x99\xe3\x80\x82";
+constexpr std::string_view korean =
+    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 "
+    "\xed\x85\x8d\xec\x8a\xa4\xed\x8a\xb8\xec\x9e\x85\xeb\x8b\x88\xeb\x8b\xa4.";
+
+constexpr cjk_sample cjk_samples[] = {
+    {"shift_jis", japanese},  {"cp932", japanese},        {"euc_jp", japanese},
+    {"iso2022_jp", japanese}, {"iso2022_jp_2", japanese}, {"gb2312", simplified},
+    {"gbk", simplified},      {"gb18030", simplified},    {"hz", simplified},
+    {"big5", traditional},    {"cp950", traditional},     {"euc_kr", korean},
+    {"cp949", korean},        {"johab", korean},          {"iso2022_kr", korean},
+};
+
+void register_cjk_codecs() {
+  for (const cjk_sample& sample : cjk_samples) {
+    const char* encoding = sample.encoding;
+    auto text = std::make_shared<const std::string>(cjk_text(sample.script));
+    auto bytes = std::make_shared<const std::string>(encoded(encoding, *text));
+    benchmark::RegisterBenchmark(
+        ("cjk/decode/" + std::string(encoding)).c_str(),
+        [=](benchmark::State& state) { decode_in_chunks(state, encoding, *bytes, 64 * 1024); });
+    benchmark::RegisterBenchmark(
+        ("cjk/encode/" + std::string(encoding)).c_str(),
+        [=](benchmark::State& state) { encode_in_chunks(state, encoding, *text, 64 * 1024); });
+  }
+}
+
 BENCHMARK(utf8_ascii);
 BENCHMARK(utf8_ascii_per_line);
 BENCHMARK(utf8_mixed);
 BENCHMARK(latin1);
 BENCHMARK(latin1_high_bytes);
 BENCHMARK(utf16_iconv);
-BENCHMARK(cp1252_iconv);
+BENCHMARK(cp1252_ascii);
 
 }  // namespace
 
@@ -199,6 +252,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   register_single_byte_codecs();
+  register_cjk_codecs();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

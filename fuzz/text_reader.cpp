@@ -6,7 +6,7 @@
 // Invariants:
 //  - the concatenation of all results is the reference text, or, when the reference raises,
 //    reading raises too (a value_error: unicode_decode_error, or what an encode-only handler
-//    throws);
+//    throws); reading may also raise CPython's "pending buffer overflow" (CJK decoders);
 //  - newline decoder: newlines() is what one call over the whole input records;
 //  - text_io_wrapper: read(n) returns n code points unless the text ends first; readline(limit)
 //    returns at most `limit` code points, holds a line ending (of the newline mode) only at its
@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "fake_stream.hpp"
+#include "pysock/error.hpp"
 #include "pysock/io/buffered.hpp"
 #include "pysock/io/codec.hpp"
 #include "pysock/io/text.hpp"
@@ -100,19 +101,24 @@ std::size_t code_points(std::string_view text) {
 }
 
 // Runs `read` (which returns false when done), requiring that it raises exactly when the
-// reference does; returns what it read.
+// reference does; returns whether it read everything.
 template <class Read>
-std::string read_checked(const std::optional<std::string>& reference, Read&& read) {
+bool read_checked(const std::optional<std::string>& reference, Read&& read) {
   std::string got;
   try {
     while (read(got)) {
     }
+  } catch (const pysock::unicode_decode_error& error) {
+    // CPython's CJK decoders fail a call that would hold back more than 8 bytes (an unfinished
+    // iso2022 escape sequence), which one call over the whole input never does.
+    check(!reference.has_value() || error.reason() == "pending buffer overflow");
+    return false;
   } catch (const std::invalid_argument&) {
     check(!reference.has_value());
-    return got;
+    return false;
   }
   check(reference.has_value() && got == *reference);
-  return got;
+  return true;
 }
 
 void check_newline_decoder(const setup& s, const std::optional<std::string>& reference) {
@@ -125,12 +131,12 @@ void check_newline_decoder(const setup& s, const std::optional<std::string>& ref
   auto chunked = make();
   const auto chunks = pysock_fuzz::split_into_chunks(s.data, {s.steps, max_step});
   std::size_t next = 0;
-  read_checked(reference, [&](std::string& out) {
+  const bool complete = read_checked(reference, [&](std::string& out) {
     chunked.decode(next < chunks.size() ? chunks[next] : std::string_view(), out,
                    next == chunks.size());
     return next++ < chunks.size();
   });
-  if (!reference) return;
+  if (!complete) return;
   auto whole = make();
   whole.decode(s.data, true);
   check(chunked.newlines() == whole.newlines());

@@ -319,6 +319,95 @@ const std::vector<reviewed_case>& reviewed_decoding_cases() {
       {"euc_kr", "strict", "\307\321\261\333"s, "\355\225\234\352\270\200"s, ""},
       {"cp949", "strict", "\307\321\261\333"s, "\355\225\234\352\270\200"s, ""},
       {"iso2022_jp", "strict", "\033$BF|K\\\033(Ba"s, "\346\227\245\346\234\254a"s, ""},
+      // The CJK codecs' tricky cases (issue 14), as CPython 3.13 decodes them.
+      {"johab", "strict", "\210a\204A\3311"s, "\352\260\200\343\200\200\343\200\200"s, ""},
+      {"johab", "strict", "\204"s, ""s,
+       "UnicodeDecodeError: 'johab' codec can't decode byte 0x84 in position 0: incomplete "
+       "multibyte sequence"},
+      {"johab", "replace", "\204 A"s, "\357\277\275 A"s, ""},
+      {"hz", "strict", "~{0!~}a~~"s, "\345\225\212a~"s, ""},
+      {"hz", "replace", "~{~{0!"s, "\357\277\275\357\277\275\345\225\212"s, ""},
+      {"hz", "strict", "~{0!\012"s, ""s,
+       "UnicodeDecodeError: 'hz' codec can't decode byte 0x0a in position 4: incomplete multibyte "
+       "sequence"},
+      {"iso2022_kr", "strict", "\033$)C\0160!\017a\0160!\0120!"s,
+       "\352\260\200a\352\260\200\0120!"s, ""},
+      {"iso2022_kr", "strict", "\0160!"s, "0!"s, ""},
+      {"iso2022_jp_2", "strict", "\033.A\033Ni\033.F\033Na\033$(C0!\033$A0!"s,
+       "\303\251\316\261\352\260\200\345\225\212"s, ""},
+      {"iso2022_jp_2", "strict", "\033N\351"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp_2' codec can't decode bytes in position 0-2: illegal "
+       "multibyte sequence"},
+      {"iso2022_jp_1", "strict", "\033$(D0!"s, "\344\270\202"s, ""},
+      {"iso2022_jp_ext", "strict", "\033(I!\033(B"s, "\357\275\241"s, ""},
+      {"euc_jp", "replace", "\360\237\230"s, "\357\277\275\357\277\275\357\277\275"s, ""},
+      {"euc_jp", "strict", "\220\241"s, ""s,
+       "UnicodeDecodeError: 'euc_jp' codec can't decode byte 0x90 in position 0: illegal multibyte "
+       "sequence"},
+      {"euc_jp", "surrogateescape", "\216\241\237A"s, "\357\275\241\355\262\237A"s, ""},
+      {"euc_jp", "strict", "\217\260\241"s, "\344\270\202"s, ""},
+      {"euc_jp", "strict", "\217\241\241"s, ""s,
+       "UnicodeDecodeError: 'euc_jp' codec can't decode byte 0x8f in position 0: illegal multibyte "
+       "sequence"},
+      {"euc_jp", "replace", "\217\260"s, "\357\277\275"s, ""},
+      {"big5", "strict", "\241E"s, "\342\200\242"s, ""},
+      {"cp950", "strict", "\241E\371\376"s, "\342\200\247\342\226\223"s, ""},
+      {"gbk", "strict", "\200"s, ""s,
+       "UnicodeDecodeError: 'gbk' codec can't decode byte 0x80 in position 0: incomplete multibyte "
+       "sequence"},
+      {"gbk", "replace", "\200A"s, "\357\277\275A"s, ""},
+      {"cp949", "strict", "\242\350A"s, ""s,
+       "UnicodeDecodeError: 'cp949' codec can't decode byte 0xa2 in position 0: illegal multibyte "
+       "sequence"},
+      {"cp949", "strict", "\306R"s, "\355\236\243"s, ""},
+      {"gb18030", "strict", "\2010\2010\2252\2026\3432\2325"s,
+       "\302\200\360\240\200\200\364\217\277\277"s, ""},
+      {"gb18030", "strict", "\2041\2450"s, ""s,
+       "UnicodeDecodeError: 'gb18030' codec can't decode byte 0x84 in position 0: illegal "
+       "multibyte sequence"},
+      {"gb18030", "replace", "\2010\3770"s, "\357\277\2750\357\277\275"s, ""},
+      {"gb18030", "surrogateescape", "\2000"s, "\355\262\200"s, ""},
+      {"gb18030", "strict", "\2000"s, ""s,
+       "UnicodeDecodeError: 'gb18030' codec can't decode bytes in position 0-1: incomplete "
+       "multibyte sequence"},
+      {"gb18030", "backslashreplace", "\2010\201"s, "\\x81\\x30\\x81"s, ""},
+      {"euc_kr", "strict", "\244\324\244\241\244\277\244\324\244\324\244\276\244\323\244\276"s,
+       "\352\260\200\355\236\243"s, ""},
+      {"euc_kr", "strict", "\244\324\244\241\244"s, ""s,
+       "UnicodeDecodeError: 'euc_kr' codec can't decode bytes in position 0-4: incomplete "
+       "multibyte sequence"},
+      {"euc_kr", "replace", "\244\324\244\241\244\277AB"s,
+       "\357\277\275\346\270\241\302\267\357\277\275AB"s, ""},
+      {"euc_kr", "strict", "\244\324"s, ""s,
+       "UnicodeDecodeError: 'euc_kr' codec can't decode bytes in position 0-1: incomplete "
+       "multibyte sequence"},
+      {"shift_jis", "strict", "\201_\\~"s, "\357\274\274\\~"s, ""},
+      {"cp932", "strict", "\207@\240\375\200"s, "\342\221\240\357\243\260\357\243\261\302\200"s,
+       ""},
+      {"shift_jis", "strict", "\200"s, ""s,
+       "UnicodeDecodeError: 'shift_jis' codec can't decode byte 0x80 in position 0: illegal "
+       "multibyte sequence"},
+      {"shift_jis", "replace", "\240\360@"s, "\357\277\275\357\277\275@"s, ""},
+      {"iso2022_jp", "strict", "\033$B0!\033(J\\~\033(Ba"s, "\344\272\234\302\245\342\200\276a"s,
+       ""},
+      {"iso2022_jp", "strict", "\033$@0!"s, "\344\272\234"s, ""},
+      {"iso2022_jp", "strict", "\033$A0!"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp' codec can't decode bytes in position 0-2: illegal "
+       "multibyte sequence"},
+      {"iso2022_jp", "strict", "\033$B0\177"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp' codec can't decode bytes in position 3-4: illegal "
+       "multibyte sequence"},
+      {"iso2022_jp", "strict", "\033$B0"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp' codec can't decode byte 0x30 in position 3: incomplete "
+       "multibyte sequence"},
+      {"iso2022_jp", "strict", "\033xA\351Bc"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp' codec can't decode byte 0xe9 in position 3: illegal "
+       "multibyte sequence"},
+      {"iso2022_jp", "strict", "\033&@\033$B0!"s, "\344\272\234"s, ""},
+      {"iso2022_jp", "replace", "\033(Zab"s, "\357\277\275ab"s, ""},
+      {"iso2022_jp", "strict", "\033(0123456789abcd"s, ""s,
+       "UnicodeDecodeError: 'iso2022_jp' codec can't decode byte 0x1b in position 0: illegal "
+       "multibyte sequence"},
   };
   return cases;
 }
@@ -444,6 +533,49 @@ const std::vector<reviewed_case>& reviewed_encoding_cases() {
        "illegal multibyte sequence"},
       {"gbk", "replace", "\344\275\240\345\245\275\360\237\230\200"s, "\304\343\272\303?"s, ""},
       {"iso2022_jp", "strict", "a\346\227\245\346\234\254b"s, "a\033$BF|K\\\033(Bb"s, ""},
+      // The CJK codecs' tricky cases (issue 14), as CPython 3.13 encodes them.
+      {"johab", "strict", "\352\260\200\343\205\244"s, "\210a\332\324"s, ""},
+      {"hz", "strict", "a~\345\225\212\303\251b"s, "a~~~{0!(&~}b"s, ""},
+      {"hz", "xmlcharrefreplace", "\345\225\212\342\202\254"s, "~{0!~}&#8364;"s, ""},
+      {"iso2022_kr", "strict", "a\352\260\200\012b\352\260\200"s,
+       "a\033$)C\0160!\017\012b\0160!\017"s, ""},
+      {"iso2022_kr", "replace", "\352\260\200\303\251"s, "\033$)C\0160!\017?"s, ""},
+      {"iso2022_jp_2", "strict", "\303\251\352\260\200\345\225\212\344\270\202"s,
+       "\033$(D+1\033$(C0!\033$(D5Y0!\033(B"s, ""},
+      {"iso2022_jp_ext", "strict", "\357\275\241a"s, "\033(I!\033(Ba"s, ""},
+      {"iso2022_jp_1", "strict", "\344\270\202"s, "\033$(D0!\033(B"s, ""},
+      {"shift_jis", "strict", "\357\277\240"s, ""s,
+       "UnicodeEncodeError: 'shift_jis' codec can't encode character '\\uffe0' in position 0: "
+       "illegal multibyte sequence"},
+      {"shift_jis", "strict", "\302\245\342\200\276\357\274\274"s, "\\~\201_"s, ""},
+      {"cp932", "strict", "\342\210\245\357\277\242\357\243\260"s, "\201a\201\312\240"s, ""},
+      {"euc_jp", "strict", "\344\270\202\302\245\357\275\241"s, "\217\260\241\\\216\241"s, ""},
+      {"euc_kr", "strict", "\352\260\202\343\205\244"s, "\244\324\244\241\244\277\244\242\244\324"s,
+       ""},
+      {"euc_kr", "xmlcharrefreplace", "\303\251\352\260\202"s,
+       "&#233;\244\324\244\241\244\277\244\242"s, ""},
+      {"gb18030", "strict", "\302\200\360\237\230\200\356\227\245"s,
+       "\2010\2010\2249\3746\243\240"s, ""},
+      {"gbk", "strict", "\342\202\254"s, ""s,
+       "UnicodeEncodeError: 'gbk' codec can't encode character '\\u20ac' in position 0: illegal "
+       "multibyte sequence"},
+      {"gb2312", "replace", "\342\202\254"s, "?"s, ""},
+      {"big5", "strict", "\342\200\242\342\200\247"s, ""s,
+       "UnicodeEncodeError: 'big5' codec can't encode character '\\u2027' in position 1: illegal "
+       "multibyte sequence"},
+      {"cp950", "strict", "\342\200\247\342\225\264"s, "\241E\241Z"s, ""},
+      {"iso2022_jp", "strict", "\344\272\234\302\245a\344\272\234"s,
+       "\033$B0!\033(J\\\033(Ba\033$B0!\033(B"s, ""},
+      {"iso2022_jp", "replace", "\344\272\234\303\251"s, "\033$B0!\033(B?"s, ""},
+      {"iso2022_jp", "xmlcharrefreplace", "\302\245\357\275\241"s, "\033(J\\\033(B&#65377;"s, ""},
+      {"iso2022_jp", "strict", "\357\275\236"s, ""s,
+       "UnicodeEncodeError: 'iso2022_jp' codec can't encode character '\\uff5e' in position 0: "
+       "illegal multibyte sequence"},
+      {"gbk", "surrogateescape", "a\355\262\200\355\263\277"s, "a\200\377"s, ""},
+      {"euc_jp", "backslashreplace", "\360\237\230\200"s, "\\U0001f600"s, ""},
+      {"cp949", "strict", "\355\262\200"s, ""s,
+       "UnicodeEncodeError: 'cp949' codec can't encode character '\\udc80' in position 0: illegal "
+       "multibyte sequence"},
   };
   return cases;
 }
@@ -553,21 +685,22 @@ TEST(CodecLookup, NormalisesNamesAndResolvesAliasesAsCPython) {
 // The codecs codec.hpp promises, each able to decode and encode ASCII text both ways.
 TEST(CodecLookup, EveryDocumentedCodecWorks) {
   const char* const codecs[] = {
-      "utf-8",        "utf-8-sig",  "ascii",      "iso8859-1",    "utf-16",       "utf-16-le",
-      "utf-16-be",    "utf-32",     "utf-32-le",  "utf-32-be",    "cp037",        "cp437",
-      "cp500",        "cp737",      "cp775",      "cp850",        "cp852",        "cp855",
-      "cp857",        "cp858",      "cp860",      "cp861",        "cp862",        "cp863",
-      "cp864",        "cp865",      "cp866",      "cp869",        "cp874",        "cp1125",
-      "cp1140",       "cp1250",     "cp1251",     "cp1252",       "cp1253",       "cp1254",
-      "cp1256",       "cp1257",     "hp-roman8",  "iso8859-2",    "iso8859-3",    "iso8859-4",
-      "iso8859-5",    "iso8859-6",  "iso8859-7",  "iso8859-8",    "iso8859-9",    "iso8859-10",
-      "iso8859-11",   "iso8859-13", "iso8859-14", "iso8859-15",   "iso8859-16",   "koi8-r",
-      "koi8-t",       "koi8-u",     "kz1048",     "mac-cyrillic", "mac-latin2",   "mac-roman",
-      "ptcp154",      "tis-620",    "cp1006",     "cp1026",       "cp1255",       "cp1258",
-      "cp273",        "cp424",      "cp720",      "cp856",        "cp875",        "mac-arabic",
-      "mac-croatian", "mac-farsi",  "mac-greek",  "mac-iceland",  "mac-romanian", "mac-turkish",
-      "palmos",       "shift_jis",  "cp932",      "euc_jp",       "iso2022_jp",   "gb2312",
-      "gbk",          "gb18030",    "big5",       "cp950",        "cp949",        "euc_kr",
+      "utf-8",        "utf-8-sig",  "ascii",        "iso8859-1",    "utf-16",         "utf-16-le",
+      "utf-16-be",    "utf-32",     "utf-32-le",    "utf-32-be",    "cp037",          "cp437",
+      "cp500",        "cp737",      "cp775",        "cp850",        "cp852",          "cp855",
+      "cp857",        "cp858",      "cp860",        "cp861",        "cp862",          "cp863",
+      "cp864",        "cp865",      "cp866",        "cp869",        "cp874",          "cp1125",
+      "cp1140",       "cp1250",     "cp1251",       "cp1252",       "cp1253",         "cp1254",
+      "cp1256",       "cp1257",     "hp-roman8",    "iso8859-2",    "iso8859-3",      "iso8859-4",
+      "iso8859-5",    "iso8859-6",  "iso8859-7",    "iso8859-8",    "iso8859-9",      "iso8859-10",
+      "iso8859-11",   "iso8859-13", "iso8859-14",   "iso8859-15",   "iso8859-16",     "koi8-r",
+      "koi8-t",       "koi8-u",     "kz1048",       "mac-cyrillic", "mac-latin2",     "mac-roman",
+      "ptcp154",      "tis-620",    "cp1006",       "cp1026",       "cp1255",         "cp1258",
+      "cp273",        "cp424",      "cp720",        "cp856",        "cp875",          "mac-arabic",
+      "mac-croatian", "mac-farsi",  "mac-greek",    "mac-iceland",  "mac-romanian",   "mac-turkish",
+      "palmos",       "shift_jis",  "cp932",        "euc_jp",       "iso2022_jp",     "gb2312",
+      "gbk",          "gb18030",    "big5",         "cp950",        "cp949",          "euc_kr",
+      "johab",        "hz",         "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr",
   };
   for (const char* name : codecs) {
     EXPECT_EQ(lookup_codec(name).name, std::string_view(name));

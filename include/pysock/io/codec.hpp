@@ -21,9 +21,10 @@
 // cp737 cp775 cp850 cp852 cp855 cp856 cp857 cp858 cp860-cp866 cp869 cp874 cp875 cp1006 cp1026
 // cp1125 cp1140 cp1250-cp1258 hp-roman8 iso8859-2..16 koi8-r koi8-t koi8-u kz1048 mac-arabic
 // mac-croatian mac-cyrillic mac-farsi mac-greek mac-iceland mac-latin2 mac-roman mac-romanian
-// mac-turkish palmos ptcp154 tis-620 (from CPython's own tables); and the CJK shift_jis cp932
-// euc_jp iso2022_jp gb2312 gbk gb18030 big5 cp950 cp949 euc_kr (all under Python's names and
-// aliases). UTF-16, UTF-32 and the CJK codecs convert with the C library's iconv.
+// mac-turkish palmos ptcp154 tis-620; and the CJK shift_jis cp932 euc_jp iso2022_jp
+// iso2022_jp_1 iso2022_jp_2 iso2022_jp_ext iso2022_kr gb2312 gbk gb18030 hz big5 cp950 cp949
+// euc_kr johab (all under Python's names and aliases). The single-byte and CJK codecs use tables
+// generated from CPython 3.13's; UTF-16 and UTF-32 convert with the C library's iconv.
 #pragma once
 
 #include <cstdint>

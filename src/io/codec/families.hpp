@@ -1,6 +1,6 @@
 // The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp), the
-// single-byte table codecs (charmap.cpp) and those converted with iconv (iconv.cpp). The registry
-// picks the family by the codec's kind. Internal.
+// single-byte table codecs (charmap.cpp), the CJK codecs (cjk/) and UTF-16 / UTF-32, converted
+// with iconv (iconv.cpp). The registry picks the family by the codec's kind. Internal.
 #pragma once
 
 #include <memory>
@@ -27,6 +27,12 @@ std::unique_ptr<incremental_decoder> make_charmap_decoder(const codec_entry& cod
                                                           std::string_view errors);
 std::unique_ptr<incremental_encoder> make_charmap_encoder(const codec_entry& codec,
                                                           std::string_view errors);
+
+// CPython's CJK codecs, from tables generated from CPython (cjk/tables.hpp).
+std::unique_ptr<incremental_decoder> make_cjk_decoder(const codec_entry& codec,
+                                                      std::string_view errors);
+std::unique_ptr<incremental_encoder> make_cjk_encoder(const codec_entry& codec,
+                                                      std::string_view errors);
 
 // Every other codec. `encoding` is the name asked for (for the error when iconv lacks it).
 std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec,

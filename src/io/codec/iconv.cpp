@@ -1,9 +1,6 @@
-// UTF-16, UTF-32 and the CJK codecs convert with the C library's iconv, and CPython's error
-// reporting is rebuilt on top of it: iconv says where a conversion stopped, and a per-codec rule
-// turns that into CPython's (start, end, reason). That rule is exact for UTF-16 and UTF-32; for
-// the CJK codecs an illegal sequence always covers one byte (CPython's own codecs
-// sometimes report two) and glibc's tables differ from CPython's in places (docs/differences.md
-// lists them). The only file that includes <iconv.h>.
+// UTF-16 and UTF-32 convert with the C library's iconv, and CPython's error reporting is rebuilt
+// on top of it: iconv says where a conversion stopped, and a per-codec rule turns that into
+// CPython's (start, end, reason), exactly for these codecs. The only file that includes <iconv.h>.
 #include <iconv.h>
 
 #include <algorithm>
@@ -153,52 +150,12 @@ std::optional<decode_error> classify_utf32(surrogate_form form, std::string_view
   return decode_error{pos, pos + 4, "code point in surrogate code point range(0xd800, 0xe000)"};
 }
 
-// CPython's CJK codecs (multibytecodec.c). An illegal sequence is reported as its first byte.
-std::optional<decode_error> classify_multibyte(surrogate_form, std::string_view object,
-                                               std::size_t pos, bool incomplete, bool final) {
-  if (!incomplete) return decode_error{pos, pos + 1, "illegal multibyte sequence"};
-  if (!final) return std::nullopt;
-  return decode_error{pos, object.size(), "incomplete multibyte sequence"};
-}
-
-// CPython's EUC, GB, Big5 and UHC decoders read any byte 0x80..0xFF as the start of a sequence,
-// so such a byte that ends the input is incomplete (held back until final), never illegal.
-std::optional<decode_error> classify_multibyte_euc(surrogate_form form, std::string_view object,
-                                                   std::size_t pos, bool incomplete, bool final) {
-  const bool lone_last_byte = pos + 1 == object.size() && byte_at(object, pos) >= 0x80;
-  return classify_multibyte(form, object, pos, incomplete || lone_last_byte, final);
-}
-
-// glibc's SHIFT_JIS reads bytes 0x5C and 0x7E as JIS X 0201 Roman (YEN SIGN, OVERLINE); CPython
-// reads them as ASCII. No double-byte character decodes to either sign, so they are put back.
-void restore_ascii_in_jis_roman(std::string& out, std::size_t from) {
-  static constexpr std::string_view yen = "\xC2\xA5", overline = "\xE2\x80\xBE";
-  std::size_t write = from;
-  for (std::size_t read = from; read < out.size();) {
-    const std::string_view rest = std::string_view(out).substr(read);
-    if (rest.starts_with(yen)) {
-      out[write++] = '\\';
-      read += yen.size();
-    } else if (rest.starts_with(overline)) {
-      out[write++] = '~';
-      read += overline.size();
-    } else {
-      out[write++] = out[read++];
-    }
-  }
-  out.resize(write);
-}
-
 // Everything pysock knows about a codec it converts with iconv.
 struct iconv_codec {
   const char* iconv_name;
   codec_traits traits;
   decode_classifier classify;
   const char* encode_reason;
-  bool jis_roman = false;  // restore_ascii_in_jis_roman applies
-  // Bytes glibc decodes but CPython's codec rejects wherever they stand (EUC-JP's C1 controls,
-  // which are never part of a valid EUC-JP sequence either); {0, 0} when there are none.
-  byte_range rejected{0, 0};
   std::size_t decode_growth = 1, encode_growth = 1;  // output bytes per input byte (usually)
 };
 
@@ -228,19 +185,6 @@ iconv_codec unicode_iconv_codec(codec_kind kind) {
           .encode_growth = utf16 ? 2u : 4u};
 }
 
-// A CJK codec.
-iconv_codec table_iconv_codec(const codec_entry& entry) {
-  const bool euc = entry.kind == codec_kind::multibyte_euc;
-  return {.iconv_name = entry.iconv_name,
-          .traits = {entry.module},
-          .classify = euc ? classify_multibyte_euc : classify_multibyte,
-          .encode_reason = "illegal multibyte sequence",
-          .jis_roman = entry.module == "shift_jis",
-          .rejected = entry.module == "euc_jp" ? byte_range{0x80, 0x8D} : byte_range{0, 0},
-          .decode_growth = 3,
-          .encode_growth = 2};
-}
-
 // An iconv conversion to UTF-8 with its codec's error rules.
 class iconv_decoding {
  public:
@@ -251,14 +195,9 @@ class iconv_decoding {
   std::size_t decode(std::string_view object, std::size_t pos, std::string& out, bool final,
                      const error_policy& errors) {
     while (pos < object.size()) {
-      const std::size_t mark = out.size();
-      // iconv never sees a rejected byte: the conversion stops in front of it.
-      const std::size_t limit = first_rejected(object, pos);
-      const auto stop = converter_.convert(object.substr(0, limit), pos, out, codec_.decode_growth);
-      if (codec_.jis_roman) restore_ascii_in_jis_roman(out, mark);
+      const auto stop = converter_.convert(object, pos, out, codec_.decode_growth);
       if (pos == object.size()) break;
-      // A sequence cut short by a rejected byte is illegal, not incomplete.
-      const bool incomplete = stop == iconv_converter::stop::incomplete && limit == object.size();
+      const bool incomplete = stop == iconv_converter::stop::incomplete;
       const std::optional<decode_error> error =
           codec_.classify(codec_.traits.surrogates, object, pos, incomplete, final);
       if (!error) break;
@@ -270,57 +209,24 @@ class iconv_decoding {
   void reset() { converter_.reset(); }
 
  private:
-  std::size_t first_rejected(std::string_view object, std::size_t pos) const {
-    const byte_range rejected = codec_.rejected;
-    if (rejected.high == 0) return object.size();
-    for (; pos < object.size(); ++pos) {
-      const unsigned char byte = byte_at(object, pos);
-      if (byte >= rejected.low && byte <= rejected.high) return pos;
-    }
-    return object.size();
-  }
-
   iconv_codec codec_;
   iconv_converter converter_;
 };
 
 // Any codec that converts with iconv and has no BOM.
-class iconv_decoder : public buffered_decoder {
+class iconv_decoder final : public buffered_decoder {
  public:
   iconv_decoder(const codec_entry& codec, std::string_view errors, std::string_view encoding,
                 const iconv_codec& conversion)
       : buffered_decoder(codec, errors), decoding_(conversion, encoding) {}
 
- protected:
+ private:
   std::size_t decode_buffer(std::string_view data, std::string& out, bool final) override {
     return decoding_.decode(data, 0, out, final, policy());
   }
   void reset_codec() override { decoding_.reset(); }
 
   iconv_decoding decoding_;
-};
-
-// CPython's MultibyteIncrementalDecoder (the CJK codecs) takes the held-back bytes out before it
-// decodes, so an error while decoding loses them; only the error for an incomplete sequence at
-// `final` leaves them where they were.
-class multibyte_decoder final : public iconv_decoder {
- public:
-  using iconv_decoder::iconv_decoder;
-
- private:
-  std::size_t decode_buffer(std::string_view data, std::string& out, bool final) override {
-    std::size_t consumed = 0;
-    try {
-      consumed = decoding_.decode(data, 0, out, false, policy());
-    } catch (...) {
-      forget_pending();
-      throw;
-    }
-    if (final && consumed < data.size()) {
-      consumed = decoding_.decode(data, consumed, out, true, policy());
-    }
-    return consumed;
-  }
 };
 
 // encodings.utf_16/utf_32.IncrementalDecoder: a BOM at the start picks the byte order and is
@@ -452,14 +358,9 @@ std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec
     case codec_kind::utf32:
       return std::make_unique<bom_decoder>(codec, errors, encoding, codec_kind::utf32_le,
                                            codec_kind::utf32_be);
-    case codec_kind::utf16_le:
-    case codec_kind::utf16_be:
-    case codec_kind::utf32_le:
-    case codec_kind::utf32_be:
+    default:  // utf16_le, utf16_be, utf32_le, utf32_be: the registry sends nothing else here
       return std::make_unique<iconv_decoder>(codec, errors, encoding,
                                              unicode_iconv_codec(codec.kind));
-    default:
-      return std::make_unique<multibyte_decoder>(codec, errors, encoding, table_iconv_codec(codec));
   }
 }
 
@@ -471,14 +372,9 @@ std::unique_ptr<incremental_encoder> make_iconv_encoder(const codec_entry& codec
       return make_bom_encoder(codec, errors, encoding, codec_kind::utf16_le);
     case codec_kind::utf32:
       return make_bom_encoder(codec, errors, encoding, codec_kind::utf32_le);
-    case codec_kind::utf16_le:
-    case codec_kind::utf16_be:
-    case codec_kind::utf32_le:
-    case codec_kind::utf32_be:
+    default:  // utf16_le, utf16_be, utf32_le, utf32_be: the registry sends nothing else here
       return std::make_unique<iconv_encoder>(codec, errors, encoding,
                                              unicode_iconv_codec(codec.kind));
-    default:
-      return std::make_unique<iconv_encoder>(codec, errors, encoding, table_iconv_codec(codec));
   }
 }
 

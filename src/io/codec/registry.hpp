@@ -18,18 +18,16 @@ enum class codec_kind : std::uint8_t {
   utf32,  // BOM-detecting
   utf32_le,
   utf32_be,
-  charmap,        // a single-byte table codec (charmap.cpp)
-  multibyte,      // a CJK codec, through iconv
-  multibyte_euc,  // a CJK codec where every byte 0x80..0xFF starts a sequence (EUC, GB, Big5, UHC)
-  not_text,       // one of Python's bytes-to-bytes codecs: never a text encoding
-  unsupported,    // a Python text codec pysock does not implement
+  charmap,      // a single-byte table codec (charmap.cpp)
+  multibyte,    // a CJK codec, with tables generated from CPython's (codec/cjk/)
+  not_text,     // one of Python's bytes-to-bytes codecs: never a text encoding
+  unsupported,  // a Python text codec pysock does not implement
 };
 
 struct codec_entry {
   std::string_view module;  // the module in Python's `encodings` package
   std::string_view name;    // CodecInfo.name
   codec_kind kind;
-  const char* iconv_name;  // for the multibyte codecs
 };
 
 // The codec for a text encoding, or the exception TextIOWrapper raises for that name.
