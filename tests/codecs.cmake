@@ -24,7 +24,7 @@ set(PYSOCK_EXHAUSTIVE_MULTIBYTE
     big5 cp932 cp949 cp950 euc_jp euc_kr gb18030 gb2312 gbk hz iso2022_jp iso2022_jp_1
     iso2022_jp_2 iso2022_jp_ext iso2022_kr johab shift_jis)
 
-# One codec of each kind of code (hand-written, iconv, single-byte with duplicates and with
+# One codec of each kind of code (hand-written, UTF-16/32, single-byte with duplicates and with
 # undefined bytes, stateless CJK with three- and four-byte forms, the iso2022 state machine) runs
 # in every build; the rest (label codecs-bulk, about 8 s of CPU each in a release build) is left
 # out under the sanitizers, where it would take most of CI's time and test no other code, and in

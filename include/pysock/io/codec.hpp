@@ -24,7 +24,7 @@
 // mac-turkish palmos ptcp154 tis-620; and the CJK shift_jis cp932 euc_jp iso2022_jp
 // iso2022_jp_1 iso2022_jp_2 iso2022_jp_ext iso2022_kr gb2312 gbk gb18030 hz big5 cp950 cp949
 // euc_kr johab (all under Python's names and aliases). The single-byte and CJK codecs use tables
-// generated from CPython 3.13's; UTF-16 and UTF-32 convert with the C library's iconv.
+// generated from CPython 3.13's. No codec depends on the C library's iconv or locale.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The codec families, each in a file of its own: the hand-written codecs (hand_written.cpp), the
-// single-byte table codecs (charmap.cpp), the CJK codecs (cjk/) and UTF-16 / UTF-32, converted
-// with iconv (iconv.cpp). The registry picks the family by the codec's kind. Internal.
+// single-byte table codecs (charmap.cpp), the CJK codecs (cjk/) and UTF-16 / UTF-32
+// (utf16_32.cpp). The registry picks the family by the codec's kind. Internal.
 #pragma once
 
 #include <memory>
@@ -34,12 +34,10 @@ std::unique_ptr<incremental_decoder> make_cjk_decoder(const codec_entry& codec,
 std::unique_ptr<incremental_encoder> make_cjk_encoder(const codec_entry& codec,
                                                       std::string_view errors);
 
-// Every other codec. `encoding` is the name asked for (for the error when iconv lacks it).
-std::unique_ptr<incremental_decoder> make_iconv_decoder(const codec_entry& codec,
-                                                        std::string_view errors,
-                                                        std::string_view encoding);
-std::unique_ptr<incremental_encoder> make_iconv_encoder(const codec_entry& codec,
-                                                        std::string_view errors,
-                                                        std::string_view encoding);
+// UTF-16 and UTF-32, with and without a BOM (codec_kind::utf16 ... utf32_be).
+std::unique_ptr<incremental_decoder> make_utf16_32_decoder(const codec_entry& codec,
+                                                           std::string_view errors);
+std::unique_ptr<incremental_encoder> make_utf16_32_encoder(const codec_entry& codec,
+                                                           std::string_view errors);
 
 }  // namespace pysock::io::detail

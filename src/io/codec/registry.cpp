@@ -341,7 +341,7 @@ std::unique_ptr<incremental_decoder> make_incremental_decoder(std::string_view e
   if (detail::is_hand_written(codec.kind)) return detail::make_hand_written_decoder(codec, errors);
   if (codec.kind == detail::codec_kind::charmap) return detail::make_charmap_decoder(codec, errors);
   if (codec.kind == detail::codec_kind::multibyte) return detail::make_cjk_decoder(codec, errors);
-  return detail::make_iconv_decoder(codec, errors, encoding);
+  return detail::make_utf16_32_decoder(codec, errors);
 }
 
 std::unique_ptr<incremental_encoder> make_incremental_encoder(std::string_view encoding,
@@ -350,7 +350,7 @@ std::unique_ptr<incremental_encoder> make_incremental_encoder(std::string_view e
   if (detail::is_hand_written(codec.kind)) return detail::make_hand_written_encoder(codec, errors);
   if (codec.kind == detail::codec_kind::charmap) return detail::make_charmap_encoder(codec, errors);
   if (codec.kind == detail::codec_kind::multibyte) return detail::make_cjk_encoder(codec, errors);
-  return detail::make_iconv_encoder(codec, errors, encoding);
+  return detail::make_utf16_32_encoder(codec, errors);
 }
 
 }  // namespace pysock::io
