@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/codec/utf8.hpp"
 #include "pysock/error.hpp"
 
 namespace pysock_fuzz {
@@ -136,24 +137,7 @@ inline std::vector<std::string_view> split_into_chunks(std::string_view whole, s
   return chunks;
 }
 
-inline void append_code_point(std::string& out, char32_t c) {
-  const auto put = [&](char32_t value) { out += static_cast<char>(value); };
-  if (c < 0x80) {
-    put(c);
-  } else if (c < 0x800) {
-    put(0xC0 | (c >> 6));
-    put(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    put(0xE0 | (c >> 12));
-    put(0x80 | ((c >> 6) & 0x3F));
-    put(0x80 | (c & 0x3F));
-  } else {
-    put(0xF0 | (c >> 18));
-    put(0x80 | ((c >> 12) & 0x3F));
-    put(0x80 | ((c >> 6) & 0x3F));
-    put(0x80 | (c & 0x3F));
-  }
-}
+using pysock::io::detail::append_code_point;
 
 // Generalized UTF-8 text from fuzz bytes, one code point per step, so that every class an encoder
 // treats differently is a byte away: ASCII as is; then two-byte forms, any BMP code point (lone

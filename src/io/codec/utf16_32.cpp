@@ -56,7 +56,7 @@ class unit_converter {
         c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
         length = 4;
       }
-      to = put_utf8(to, c);
+      to = put_code_point(to, c);
       pos += length;
     }
     out.resize(static_cast<std::size_t>(to - out.data()));
@@ -91,27 +91,6 @@ class unit_converter {
   }
 
  private:
-  // Writes `c` (never a surrogate here) as UTF-8 at `to`; returns the end.
-  static char* put_utf8(char* to, char32_t c) {
-    const auto put = [&](char32_t value) { *to++ = static_cast<char>(value); };
-    if (c < 0x80) {
-      put(c);
-    } else if (c < 0x800) {
-      put(0xC0 | (c >> 6));
-      put(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      put(0xE0 | (c >> 12));
-      put(0x80 | ((c >> 6) & 0x3F));
-      put(0x80 | (c & 0x3F));
-    } else {
-      put(0xF0 | (c >> 18));
-      put(0x80 | ((c >> 12) & 0x3F));
-      put(0x80 | ((c >> 6) & 0x3F));
-      put(0x80 | (c & 0x3F));
-    }
-    return to;
-  }
-
   // Writes one code unit in this form's size and byte order at `to`; returns the end.
   char* put_unit(char* to, char32_t value) const {
     for (std::size_t i = 0; i < unit_; ++i) {

@@ -85,9 +85,10 @@ inline character character_at(std::string_view text, std::size_t pos) {
   return {value, length};
 }
 
-// Appends `c` as generalized UTF-8: a surrogate becomes its own 3-byte form.
-inline void append_code_point(std::string& out, char32_t c) {
-  const auto put = [&](unsigned value) { out += static_cast<char>(value); };
+// Writes `c` as generalized UTF-8 at `to` (a surrogate becomes its own 3-byte form); returns the
+// end. Up to 4 bytes.
+inline char* put_code_point(char* to, char32_t c) {
+  const auto put = [&](char32_t value) { *to++ = static_cast<char>(value); };
   if (c < 0x80) {
     put(c);
   } else if (c < 0x800) {
@@ -103,6 +104,13 @@ inline void append_code_point(std::string& out, char32_t c) {
     put(0x80 | ((c >> 6) & 0x3F));
     put(0x80 | (c & 0x3F));
   }
+  return to;
+}
+
+// Appends `c` as generalized UTF-8.
+inline void append_code_point(std::string& out, char32_t c) {
+  char bytes[4];
+  out.append(bytes, static_cast<std::size_t>(put_code_point(bytes, c) - bytes));
 }
 
 inline std::size_t count_code_points(std::string_view text) noexcept {
