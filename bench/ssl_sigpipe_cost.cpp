@@ -14,9 +14,9 @@
 
 #include <unistd.h>
 
+#include "detail/sigpipe.hpp"
 #include "pysock/net.hpp"
 #include "pysock/ssl.hpp"
-#include "ssl/sigpipe.hpp"
 
 namespace {
 

@@ -2,8 +2,6 @@
 // where Python leaves it, and no SIGPIPE (pysock/socket.hpp).
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +12,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "detail/sigpipe.hpp"
 #include "detail/socket_core.hpp"
 #include "detail/test_hooks.hpp"
 #include "pysock/error.hpp"
@@ -66,46 +65,12 @@ class file_position_keeper {
   const off_t original_;
 };
 
-// sendfile(2) has no MSG_NOSIGNAL: SIGPIPE is blocked for the calling thread meanwhile, a
-// SIGPIPE that the call raised is consumed (one that was pending before is left alone), and the
-// thread's mask is restored. The process's signal dispositions are never touched.
-class sigpipe_blocker {
- public:
-  sigpipe_blocker() {
-    ::sigemptyset(&sigpipe_);
-    ::sigaddset(&sigpipe_, SIGPIPE);
-    was_pending_ = sigpipe_pending();
-    ::pthread_sigmask(SIG_BLOCK, &sigpipe_, &saved_mask_);
-  }
-  sigpipe_blocker(const sigpipe_blocker&) = delete;
-  sigpipe_blocker& operator=(const sigpipe_blocker&) = delete;
-  ~sigpipe_blocker() {
-    if (!was_pending_ && sigpipe_pending()) {
-      const timespec no_wait{};
-      while (::sigtimedwait(&sigpipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
-  }
-
- private:
-  static bool sigpipe_pending() {
-    sigset_t pending;
-    ::sigpending(&pending);
-    return ::sigismember(&pending, SIGPIPE) == 1;
-  }
-
-  sigset_t sigpipe_{};
-  sigset_t saved_mask_{};
-  bool was_pending_ = false;
-};
-
 // The zero-copy path (Python's _sendfile_use_sendfile). False when the kernel refused the file
 // before a byte went out, so the caller falls back; errors after that are thrown.
 bool send_zero_copy(const socket_core& core, file_transfer& transfer, std::uint64_t file_size) {
   const std::uint64_t block = std::min(
       transfer.count.value_or(file_size > 0 ? file_size : max_sendfile_block), max_sendfile_block);
-  const sigpipe_blocker no_sigpipe;
+  const detail::sigpipe_guard no_sigpipe;  // sendfile(2) has no MSG_NOSIGNAL
   for (;;) {
     const std::uint64_t size = transfer.next_block(block);
     if (size == 0) return true;

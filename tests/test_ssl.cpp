@@ -1406,6 +1406,32 @@ TEST(SslSendfile, ReportedKernelTlsCallsSslSendfile) {
   EXPECT_EQ(paths, (sendfile_paths{0, 0}));
 }
 
+// With op_enable_ktls the handshake runs on OpenSSL's socket BIO, each call under the SIGPIPE
+// guard; once it is done without kernel TLS, pysock's MSG_NOSIGNAL BIO takes over and no later
+// call is guarded (the SslSigpipe tests show that writes to a gone peer still raise no signal).
+TEST(SslSendfile, NoSigpipeGuardAfterAHandshakeWithoutKernelTls) {
+  if (kernel_offers_tls()) GTEST_SKIP() << "the kernel has the tls module: it may take the keys";
+  const std::uint64_t before = detail::sigpipe_guards_taken;
+  auto client_server =
+      connected(ktls_server_context(), with_ktls(client_context(), true), pysock_test::tcp_pair());
+  [[maybe_unused]] auto& client = client_server.first;
+  [[maybe_unused]] auto& server = client_server.second;
+  const std::uint64_t after_handshake = detail::sigpipe_guards_taken;
+  EXPECT_GT(after_handshake, before);  // the handshake ran guarded
+  const auto content = std::string(300000, 'k');
+  auto reader = std::async(std::launch::async, [&] {
+    std::string got;
+    while (got.size() < content.size())
+      got += client.recv(65536);
+    client.sendall("done");
+    return got;
+  });
+  server.sendall(content);
+  EXPECT_EQ(server.recv(10), "done");
+  EXPECT_EQ(reader.get(), content);
+  EXPECT_EQ(detail::sigpipe_guards_taken - after_handshake, 0u);
+}
+
 // ---- selectors (selectors.md 6): decrypted bytes inside OpenSSL are ready at once ------------
 
 template <class S>

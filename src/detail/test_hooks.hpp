@@ -31,6 +31,9 @@ sendfile_counters& ssl_sendfile_stats() noexcept;
 // default) asks OpenSSL; 0 or 1 forces the answer, so a test can show the choice both ways on a
 // kernel without the tls module.
 extern std::atomic<int> ktls_send_reported;
+// How many sigpipe_guards (detail/sigpipe.hpp) were made since the process started: one per
+// sendfile(2) loop and one per OpenSSL call on OpenSSL's socket BIO.
+extern std::atomic<std::uint64_t> sigpipe_guards_taken;
 // Whether new TLS sessions get SSL_MODE_RELEASE_BUFFERS (true, the default, as CPython): false
 // only for bench/ssl_idle_memory.cpp's comparison.
 extern std::atomic<bool> ssl_release_buffers;

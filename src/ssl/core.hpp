@@ -70,6 +70,9 @@ struct ssl_core {
   // One non-blocking SSL_shutdown: close_notify if the send buffer has room; errors ignored.
   void send_close_notify() noexcept;
   bool ktls_send();
+  // After the handshake: OpenSSL's socket BIO stays (with its per-call guard) only if the kernel
+  // took the keys of either direction; otherwise pysock's MSG_NOSIGNAL BIO replaces it.
+  void settle_transport();
 
   ssl_context context;
   socket sock;  // its timeout is 0 while TLS is active; `timeout` is the user's
@@ -78,7 +81,8 @@ struct ssl_core {
   std::mutex mutex;  // every OpenSSL call on `ssl`
   SSL* ssl = nullptr;
   int fd = -1;
-  bool guard_sigpipe = false;  // OpenSSL's socket BIO (kTLS): each call under a sigpipe_guard
+  bool guard_sigpipe = false;      // OpenSSL's socket BIO (kTLS): each call under a sigpipe_guard
+  bool transport_settled = false;  // settle_transport() ran
   std::atomic<bool> tls_active{false};
   std::atomic<bool> closed{false};
   // The first fatal error, latched (under `mutex`): OpenSSL's later codes mislead (tls.md 2.2).

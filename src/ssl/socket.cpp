@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "detail/poll.hpp"
+#include "detail/sigpipe.hpp"
 #include "detail/test_hooks.hpp"
 #include "pysock/makefile.hpp"
 #include "ssl/bio.hpp"
 #include "ssl/certificate.hpp"
 #include "ssl/core.hpp"
 #include "ssl/error.hpp"
-#include "ssl/sigpipe.hpp"
 
 namespace pysock {
 namespace detail {
@@ -134,6 +134,7 @@ ssl_step ssl_core::attempt(ssl_operation op, Call& call) {
   failure.ret = call(ssl);
   failure.saved_errno = errno;
   no_sigpipe.reset();
+  if (guard_sigpipe && !transport_settled && SSL_is_init_finished(ssl)) settle_transport();
   if (failure.ret > 0) return ssl_step::done(failure.ret);
   failure.ssl_error = SSL_get_error(ssl, failure.ret);
   if (failure.ssl_error == SSL_ERROR_WANT_READ || failure.ssl_error == SSL_ERROR_WANT_WRITE) {
@@ -228,6 +229,19 @@ void ssl_core::send_close_notify() noexcept {
   SSL_shutdown(ssl);
   no_sigpipe.reset();
   ERR_clear_error();
+}
+
+// Kernel TLS is set up during the handshake, when the keys are installed, and a BIO that kept
+// neither direction then never will (the kernel lacks the tls module, or the cipher is not one
+// it offers). OpenSSL's socket BIO has nothing left to give, so it goes, and with it the three
+// system calls the guard adds to every later call.
+void ssl_core::settle_transport() {
+  transport_settled = true;
+  if (BIO_get_ktls_send(SSL_get_wbio(ssl)) || BIO_get_ktls_recv(SSL_get_rbio(ssl))) return;
+  BIO* bio = new_nosignal_socket_bio(fd);
+  if (!bio) return;  // out of memory: the guarded socket BIO goes on working
+  SSL_set_bio(ssl, bio, bio);
+  guard_sigpipe = false;
 }
 
 bool ssl_core::ktls_send() {

@@ -1,4 +1,6 @@
-#include "ssl/sigpipe.hpp"
+#include "detail/sigpipe.hpp"
+
+#include "detail/test_hooks.hpp"
 
 #include <pthread.h>
 
@@ -23,7 +25,10 @@ bool sigpipe_pending() noexcept {
 
 }  // namespace
 
+std::atomic<std::uint64_t> sigpipe_guards_taken{0};
+
 sigpipe_guard::sigpipe_guard() noexcept {
+  sigpipe_guards_taken.fetch_add(1, std::memory_order_relaxed);
   const sigset_t pipe = sigpipe_set();
   pthread_sigmask(SIG_BLOCK, &pipe, &old_mask_);
   was_blocked_ = sigismember(&old_mask_, SIGPIPE) == 1;

@@ -1,8 +1,9 @@
-// Internal: no SIGPIPE from OpenSSL's own socket BIO (used for kernel TLS, see bio.hpp), without
-// touching the process's disposition. The OpenSSL call runs with SIGPIPE blocked in the calling
-// thread (the signal of a failed write is directed at that thread); a SIGPIPE that became
-// pending during the call is taken back with sigtimedwait before the mask is restored.
-// Cost: three system calls per OpenSSL call (block, sigpending, restore); see
+// Internal: no SIGPIPE from a call that writes to a socket without MSG_NOSIGNAL (sendfile(2),
+// OpenSSL's own socket BIO used for kernel TLS), without touching the process's disposition.
+// The call runs with SIGPIPE blocked in the calling thread (the signal of a failed write is
+// directed at that thread); a SIGPIPE that became pending during the call is taken back with
+// sigtimedwait before the mask is restored.
+// Cost: three system calls per guarded call (block, sigpending, restore); see
 // bench/ssl_sigpipe_cost.cpp.
 #pragma once
 
