@@ -21,12 +21,15 @@ using detail::valid_utf8_end;
 constexpr unsigned seen_lf = 1, seen_cr = 2, seen_crlf = 4;
 
 // Whether decoding `input` (not the final call) with `decoder` (null: none, text passes through)
-// gives `input` back: valid UTF-8, and UTF-8 (or utf-8-sig past its BOM) holding no bytes back.
+// gives `input` back: UTF-8 (or utf-8-sig past its BOM) holding no bytes back, and valid UTF-8.
+// The scan comes last, so that other codecs do not pay for it.
 bool decodes_to_itself(const incremental_decoder* decoder, std::string_view input) {
-  if (input.empty() || valid_utf8_end(input, 0) != input.size()) return false;
-  if (!decoder) return true;
-  const std::string_view name = decoder->codec_name();
-  return (name == "utf-8" || name == "utf-8-sig") && decoder->getstate() == decoder_state{};
+  if (decoder) {
+    const std::string_view name = decoder->codec_name();
+    if (name != "utf-8" && name != "utf-8-sig") return false;
+    if (decoder->getstate() != decoder_state{}) return false;
+  }
+  return !input.empty() && valid_utf8_end(input, 0) == input.size();
 }
 
 }  // namespace
@@ -84,8 +87,9 @@ void incremental_newline_decoder::decode(std::string_view input, std::string& ou
 
 std::string_view incremental_newline_decoder::decode_view(std::string_view input, std::string& out,
                                                           bool final) {
-  if (!final && !pending_cr_ && decodes_to_itself(decoder_.get(), input) &&
-      !std::memchr(input.data(), '\r', input.size())) {
+  // '\r' first: CRLF text finds one within its first line and skips the validating scan.
+  if (!final && !pending_cr_ && !input.empty() && !std::memchr(input.data(), '\r', input.size()) &&
+      decodes_to_itself(decoder_.get(), input)) {
     note_line_feeds(input);
     return input;
   }
