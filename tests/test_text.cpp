@@ -1,7 +1,11 @@
 // incremental_newline_decoder (8.6) and text_io_wrapper (8.5) vectors from test_io (9.13).
 #include <gtest/gtest.h>
 
+#include <istream>
+
 #include "pysock/io/buffered.hpp"
+#include "pysock/io/file.hpp"
+#include "pysock/io/streambuf.hpp"
 #include "pysock/io/text.hpp"
 #include "support/mock_raw.hpp"
 
@@ -278,4 +282,113 @@ TEST(TextIOWrapper, OverARawObject) {  // test_rawio, issue #12591
   EXPECT_EQ(*t.read(4), "abcd");
   EXPECT_EQ(t.readline(), "efghi\n");
   EXPECT_EQ(t.readlines(), (lines_t{"jkl\n", "opq\n"}));
+}
+
+// Chunks that decoding leaves unchanged (valid UTF-8 without '\r') are used in place, as views of
+// the buffered reader's bytes. The tests below each cover one way that must not go wrong.
+
+// A '\r' in a chunk after an all-ASCII one still goes through the newline decoder.
+TEST(TextIOWrapper, ChunkWithCrAfterAnAsciiChunk) {
+  struct mode_case {
+    std::optional<std::string> newline;
+    lines_t expected;
+  };
+  for (const auto& [newline, expected] :
+       std::vector<mode_case>{{std::nullopt, {"abc\n", "def\n", "ghi\n", "jkl"}},
+                              {"", {"abc\n", "def\r\n", "ghi\r\n", "jkl"}}}) {
+    auto raw = std::make_shared<mock_raw>(std::vector<opt>{"abc\n", "def\r\nghi\r", "\njkl"});
+    text_io_wrapper t(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8", {}, newline);
+    EXPECT_EQ(t.readlines(), expected);
+    EXPECT_EQ(t.newlines(), (lines_t{"\n", "\r\n"}));
+  }
+}
+
+// What the decoders hold back between chunks decides too: a '\r' that may start "\r\n", and
+// bytes that may start a character.
+TEST(TextIOWrapper, HeldBackCrOrBytesBeforeAnAsciiChunk) {
+  auto raw = std::make_shared<mock_raw>(std::vector<opt>{"ab\r", "cd\n"});
+  text_io_wrapper cr(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8", {}, "");
+  EXPECT_EQ(cr.readlines(), (lines_t{"ab\r", "cd\n"}));
+  raw = std::make_shared<mock_raw>(std::vector<opt>{"ab\xc3", "cd\n"});
+  text_io_wrapper bytes(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8", "replace");
+  EXPECT_EQ(bytes.readline(),
+            "ab\xef\xbf\xbd"
+            "cd\n");
+  raw = std::make_shared<mock_raw>(std::vector<opt>{"ab\xc3", "cd\n"});
+  text_io_wrapper fixed(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8", "replace",
+                        "\n");
+  EXPECT_EQ(fixed.readline(),
+            "ab\xef\xbf\xbd"
+            "cd\n");
+}
+
+// Reading f.buffer() refills the buffer over the bytes the text was using: the text wrapper
+// keeps a copy of what it had not returned yet.
+TEST(TextIOWrapper, ViewInvalidatedByAReadOnTheBuffer) {
+  for (std::optional<std::string> newline : {std::optional<std::string>{}, {"\n"}}) {
+    auto raw = std::make_shared<mock_raw>(
+        std::vector<opt>{"line1\nline2\n", "XXXXXXXXXXXXXXXXXXXX", "line3\n"});
+    text_io_wrapper t(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8", {}, newline);
+    EXPECT_EQ(t.readline(), "line1\n");
+    EXPECT_EQ(t.buffer().read(20), opt(std::string(20, 'X')));
+    EXPECT_EQ(t.readline(), "line2\n");
+    EXPECT_EQ(t.readline(), "line3\n");
+  }
+}
+
+// A decode error in a chunk after one used in place: the view path still validates, and C's
+// rule (a failed decode keeps the used-up text) holds.
+TEST(TextIOWrapper, DecodeErrorAfterAViewChunk) {
+  auto raw = std::make_shared<mock_raw>(std::vector<opt>{"abc\n", "de\xff\n", "fgh\n"});
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8");
+  EXPECT_EQ(t.readline(), "abc\n");
+  EXPECT_THROW(t.read(1), pysock::unicode_decode_error);
+  EXPECT_EQ(t.readline(0), "");
+  EXPECT_EQ(raw->read_sizes.size(), 2u);
+  EXPECT_EQ(t.readline(), "fgh\n");
+}
+
+TEST(TextIOWrapper, ReadlineLimitOverAView) {
+  auto raw = std::make_shared<mock_raw>(std::vector<opt>{"\xc3\xa9t\xc3\xa9\nabcdef\n", "gh\n"});
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_reader>(raw), "utf-8");
+  EXPECT_EQ(t.readline(2), "\xc3\xa9t");
+  EXPECT_EQ(t.readline(), "\xc3\xa9\n");
+  EXPECT_EQ(t.readline(3), "abc");
+  EXPECT_EQ(t.read(2), opt("de"));
+  EXPECT_EQ(t.readline(5), "f\n");
+  EXPECT_EQ(t.readline(5), "gh\n");
+}
+
+// A streambuf reading the text borrows the same bytes: a read on the buffer takes its window
+// back (with what it consumed) before the text wrapper copies the rest.
+TEST(TextIOWrapper, StreambufOverTextKeepsItsPlaceWhenTheBufferIsRead) {
+  auto raw = std::make_shared<mock_raw>(
+      std::vector<opt>{"line1\nline2\nline3\n", "XXXXXXXXXXXXXXXXXXXX", "line4\n"});
+  pysock::io::file f(std::make_unique<text_io_wrapper>(
+      std::make_unique<pysock::io::buffered_reader>(raw), "utf-8"));
+  auto& t = static_cast<text_io_wrapper&>(f.stream());
+  pysock::io::streambuf buf(f);
+  std::istream in(&buf);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "line1");
+  EXPECT_EQ(t.buffer().read(20), opt(std::string(20, 'X')));
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "line2");
+  EXPECT_EQ(f.readline(), "line3\n");
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "line4");
+}
+
+// gh-80109 over a chunk used in place: a write resets the decoder but keeps the decoded text.
+TEST(TextIOWrapper, WriteAfterAPartialReadOfAView) {
+  auto raw = std::make_shared<mock_raw>(std::vector<opt>{"foo\nbar", "\nbaz\n"});
+  text_io_wrapper t(std::make_unique<pysock::io::buffered_rw_pair>(raw, raw));
+  EXPECT_EQ(t.readline(), "foo\n");
+  EXPECT_EQ(t.read(1), opt("b"));
+  t.write("xxx");
+  t.flush();
+  EXPECT_EQ(raw->written, "xxx");
+  EXPECT_EQ(t.readline(), "ar\n");
+  EXPECT_EQ(t.readline(), "baz\n");
 }

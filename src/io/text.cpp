@@ -16,8 +16,21 @@ namespace {
 
 using detail::count_code_points;
 using detail::skip_code_points;
+using detail::valid_utf8_end;
 
 constexpr unsigned seen_lf = 1, seen_cr = 2, seen_crlf = 4;
+
+// Whether decoding `input` (not the final call) with `decoder` (null: none, text passes through)
+// gives `input` back: UTF-8 (or utf-8-sig past its BOM) holding no bytes back, and valid UTF-8.
+// The scan comes last, so that other codecs do not pay for it.
+bool decodes_to_itself(const incremental_decoder* decoder, std::string_view input) {
+  if (decoder) {
+    const std::string_view name = decoder->codec_name();
+    if (name != "utf-8" && name != "utf-8-sig") return false;
+    if (decoder->getstate() != decoder_state{}) return false;
+  }
+  return !input.empty() && valid_utf8_end(input, 0) == input.size();
+}
 
 }  // namespace
 
@@ -46,11 +59,11 @@ void incremental_newline_decoder::decode(std::string_view input, std::string& ou
   const std::size_t size = out.size() - start;
   const char* first_cr = static_cast<const char*>(std::memchr(text, '\r', size));
   if (!first_cr) {
-    if (std::memchr(text, '\n', size)) seen_ |= seen_lf;
+    note_line_feeds(std::string_view(text, size));
     return;
   }
   // Count the endings and translate in one pass from the first '\r'.
-  if (std::memchr(text, '\n', std::size_t(first_cr - text))) seen_ |= seen_lf;
+  note_line_feeds(std::string_view(text, std::size_t(first_cr - text)));
   std::size_t write = std::size_t(first_cr - text);
   for (std::size_t read = write; read < size; ++read) {
     char c = text[read];
@@ -70,6 +83,25 @@ void incremental_newline_decoder::decode(std::string_view input, std::string& ou
     text[write++] = c;
   }
   out.resize(start + write);
+}
+
+std::string_view incremental_newline_decoder::decode_view(std::string_view input, std::string& out,
+                                                          bool final) {
+  // '\r' first: CRLF text finds one within its first line and skips the validating scan.
+  if (!final && !pending_cr_ && !input.empty() && !std::memchr(input.data(), '\r', input.size()) &&
+      decodes_to_itself(decoder_.get(), input)) {
+    note_line_feeds(input);
+    return input;
+  }
+  const std::size_t start = out.size();
+  decode(input, out, final);
+  return std::string_view(out).substr(start);
+}
+
+void incremental_newline_decoder::note_line_feeds(std::string_view text) {
+  if ((seen_ & seen_lf) == 0 && !text.empty() && std::memchr(text.data(), '\n', text.size())) {
+    seen_ |= seen_lf;
+  }
 }
 
 std::string incremental_newline_decoder::decode(std::string_view input, bool final) {
@@ -156,6 +188,7 @@ text_io_wrapper::text_io_wrapper(std::unique_ptr<io_base> buffer, std::string en
     auto name = lookup_codec(encoding_).name;
     if (!buffer_->seekable() && (name == "utf-16" || name == "utf-32")) encoder_->setstate(0);
   }
+  clear_decoded();
 }
 
 text_io_wrapper::~text_io_wrapper() {
@@ -163,6 +196,7 @@ text_io_wrapper::~text_io_wrapper() {
     close();
   } catch (...) {  // Python's dealloc ignores close errors
   }
+  if (chunk_source_) chunk_source_->reclaim();  // the buffer outlives this object's members
 }
 
 void text_io_wrapper::set_chunk_size(std::size_t size) {
@@ -213,7 +247,8 @@ void text_io_wrapper::decode_into(std::string_view bytes, std::string& out, bool
 // decoded into decoded_; false at EOF.
 bool text_io_wrapper::read_chunk(std::size_t size_hint) {
   std::size_t size = std::max(chunk_size_, size_hint);
-  if (chunk_source_) return take_chunk(chunk_source_->read1_view(std::ptrdiff_t(size)));
+  if (chunk_source_)
+    return take_chunk(chunk_source_->lend_read1(std::ptrdiff_t(size), *this), true);
   std::optional<std::string> bytes;
   if (has_read1_) {
     bytes = buffer_->read1(std::ptrdiff_t(size));
@@ -224,26 +259,67 @@ bool text_io_wrapper::read_chunk(std::size_t size_hint) {
           "underlying read() should have returned a bytes-like object, not 'NoneType'");
     }
   }
-  return take_chunk(*bytes);
+  return take_chunk(*bytes, false);
 }
 
 // C replaces its decoded text only once decoding succeeded: after a decode error the old, used
-// up text stays, so readline(0) still answers "" without reading. Decoding into the spare
-// string and swapping keeps both allocations.
-bool text_io_wrapper::take_chunk(std::string_view bytes) {
+// up text stays, so readline(0) still answers "" without reading. When decoding changes nothing,
+// the text is the `lent` bytes themselves; otherwise it is decoded into the spare string, which
+// is swapped in (keeping both allocations).
+bool text_io_wrapper::take_chunk(std::string_view bytes, bool lent) {
   spare_decoded_.clear();
-  decode_into(bytes, spare_decoded_, bytes.empty());
-  decoded_.swap(spare_decoded_);
-  decoded_pos_ = 0;
-  return !bytes.empty() || !decoded_.empty();
+  std::string_view text = decode_chunk(bytes, bytes.empty());
+  if (text.data() != bytes.data()) {
+    store_decoded(spare_decoded_);
+  } else if (lent) {
+    decoded_storage_.reserve(text.size());  // so that give_back() copies without allocating
+    decoded_ = text;
+    decoded_lent_ = true;
+  } else {
+    spare_decoded_.assign(text);
+    store_decoded(spare_decoded_);
+  }
+  has_decoded_ = !decoded_.empty();
+  return !bytes.empty() || has_decoded_;
+}
+
+// The text of `bytes`: `bytes` itself when decoding is the identity, otherwise decoded into
+// spare_decoded_.
+std::string_view text_io_wrapper::decode_chunk(std::string_view bytes, bool final) {
+  if (nl_decoder_) return nl_decoder_->decode_view(bytes, spare_decoded_, final);
+  if (!final && decodes_to_itself(decoder_.get(), bytes)) return bytes;
+  decoder_->decode(bytes, spare_decoded_, final);
+  return spare_decoded_;
+}
+
+// Swaps `text` in as the decoded text.
+void text_io_wrapper::store_decoded(std::string& text) noexcept {
+  decoded_storage_.swap(text);
+  decoded_ = decoded_storage_;
+  decoded_lent_ = false;
+}
+
+// C's textiowrapper_set_decoded_chars(self, NULL).
+void text_io_wrapper::clear_decoded() noexcept {
+  decoded_ = std::string_view(decoded_storage_.data(), 0);
+  decoded_lent_ = false;
+  has_decoded_ = false;
+}
+
+void text_io_wrapper::give_back() noexcept {
+  reclaim();  // a streambuf reading the text reports what it took first
+  if (!decoded_lent_) return;
+  decoded_storage_.assign(decoded_);  // within the capacity reserved in take_chunk
+  decoded_ = decoded_storage_;
+  decoded_lent_ = false;
 }
 
 // Up to n code points (all when n < 0) of the decoded text not yet returned.
 std::string text_io_wrapper::take_decoded(std::ptrdiff_t n) {
-  std::string_view rest(decoded_.data() + decoded_pos_, decoded_.size() - decoded_pos_);
-  std::size_t bytes = n < 0 ? rest.size() : skip_code_points(rest, std::size_t(n));
-  decoded_pos_ += bytes;
-  return std::string(rest.substr(0, bytes));
+  std::size_t bytes = n < 0 ? decoded_.size() : skip_code_points(decoded_, std::size_t(n));
+  std::string taken(decoded_.substr(0, bytes));
+  decoded_.remove_prefix(bytes);
+  return taken;
 }
 
 std::string_view text_io_wrapper::lend(buffer_borrower& borrower) {
@@ -251,11 +327,11 @@ std::string_view text_io_wrapper::lend(buffer_borrower& borrower) {
   check_closed();
   check_readable_text();
   write_pending();
-  while (decoded_pos_ == decoded_.size()) {
+  while (decoded_.empty()) {
     if (!read_chunk(0)) return {};
   }
   borrower_ = &borrower;
-  return std::string_view(decoded_).substr(decoded_pos_);
+  return decoded_;
 }
 
 void text_io_wrapper::give_back_loan() noexcept {
@@ -273,8 +349,7 @@ std::optional<std::string> text_io_wrapper::read(std::ptrdiff_t n) {
     std::string rest;
     decode_into(*bytes, rest, true);  // first: if it throws, the decoded text stays unread
     std::string result = take_decoded(-1) + rest;
-    decoded_.clear();
-    decoded_pos_ = 0;
+    clear_decoded();
     return result;
   }
   std::string result = take_decoded(n);
@@ -321,12 +396,11 @@ bool text_io_wrapper::readline_into(std::string& line, std::ptrdiff_t limit) {
   write_pending();
   // The common case without the general loop: no limit, a whole line already decoded.
   if (limit < 0 && line_end_ != 0) {
-    const char* rest = decoded_.data() + decoded_pos_;
-    if (auto* hit = static_cast<const char*>(
-            std::memchr(rest, line_end_, decoded_.size() - decoded_pos_))) {
-      std::size_t length = std::size_t(hit - rest) + 1;
-      line.assign(rest, length);
-      decoded_pos_ += length;
+    if (auto* hit =
+            static_cast<const char*>(std::memchr(decoded_.data(), line_end_, decoded_.size()))) {
+      std::size_t length = std::size_t(hit - decoded_.data()) + 1;
+      detail::assign_line(line, decoded_.substr(0, length));
+      decoded_.remove_prefix(length);
       return true;
     }
   }
@@ -340,15 +414,14 @@ bool text_io_wrapper::readline_gathering(std::string& line, std::ptrdiff_t limit
   for (;;) {
     // C reads when its decoded text is empty, not when it is all used: readline(0) after a
     // read(n) that used up the decoded text returns "" without reading.
-    while (decoded_.empty()) {
+    while (!has_decoded_) {
       check_readable_text();
       if (!read_chunk(0)) {
-        decoded_.clear();
-        decoded_pos_ = 0;
+        clear_decoded();
         return !line.empty();
       }
     }
-    std::string_view rest(decoded_.data() + decoded_pos_, decoded_.size() - decoded_pos_);
+    std::string_view rest = decoded_;
     std::size_t consumed = 0;
     std::size_t end = find_line_end(rest, consumed);
     std::size_t take = end > 0 ? end : consumed;
@@ -357,25 +430,26 @@ bool text_io_wrapper::readline_gathering(std::string& line, std::ptrdiff_t limit
       if (chunked + taken >= std::size_t(limit)) {
         std::size_t cut = skip_code_points(rest, std::size_t(limit) - chunked);
         line += rest.substr(0, cut);
-        decoded_pos_ += cut;
+        decoded_.remove_prefix(cut);
         return !line.empty();
       }
       chunked += taken;
     }
     line += rest.substr(0, take);
-    decoded_pos_ += take;
+    decoded_.remove_prefix(take);
     if (end > 0) return !line.empty();
     // No line end: the decoded text is used up (C drops it), but for a held-back '\r' of a
     // possible "\r\n", which goes in front of the next chunk.
     std::string held(rest.substr(take));
-    decoded_.clear();
-    decoded_pos_ = 0;
+    clear_decoded();
     if (held.empty()) continue;
     if (!read_chunk(0)) {
       line += held;
       return !line.empty();
     }
-    decoded_.insert(0, held);
+    held += decoded_;
+    store_decoded(held);
+    has_decoded_ = true;
   }
 }
 

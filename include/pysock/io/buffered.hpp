@@ -73,20 +73,26 @@ class buffered_reader final : public buffered_base, public lending_reader {
   std::optional<std::string> read(std::ptrdiff_t n = -1) override;
   // Buffered bytes if any, otherwise one raw read of n (buffer_size when n < 0).
   std::string read1(std::ptrdiff_t n = -1) override;
-  // read1(n) as a view into the buffer, valid until the next call (the text layer's chunks).
+  // read1(n) as a view into the buffer, valid until the next call.
   std::string_view read1_view(std::ptrdiff_t n = -1);
+  // read1_view(n) lent to `borrower` (the text layer's chunks, used in place when decoding them
+  // changes nothing): this reader's next operation, whoever makes it, first calls
+  // borrower.give_back(), so the borrower can copy what it still needs. The bytes are consumed
+  // already: the borrower reports nothing back.
+  std::string_view lend_read1(std::ptrdiff_t n, buffer_borrower& borrower) {
+    auto chunk = read1_view(n);
+    borrower_ = &borrower;
+    return chunk;
+  }
   // The buffered bytes (n is ignored, as in C); one raw read when the buffer is empty.
   std::string peek(std::ptrdiff_t n = 0) override;
   std::optional<std::size_t> readinto(std::span<std::byte> buffer) override;
   // Like readinto, but at most one raw read, and none once some bytes were copied.
   std::optional<std::size_t> readinto1(std::span<std::byte> buffer) override;
   std::string readline(std::ptrdiff_t limit = -1) override;
-  // resize + memcpy rather than assign: assign's general path (overlap and length checks) cost
-  // 19 more instructions a line (W1 rb at L=16: 94.5 -> 75.6 per line, L=80: 123 -> 104).
   bool readline_into(std::string& line, std::ptrdiff_t limit = -1) override {
     auto view = readline_view(limit);
-    line.resize(view.size());
-    if (!view.empty()) std::memcpy(line.data(), view.data(), view.size());
+    detail::assign_line(line, view);
     return !view.empty();
   }
   bool readable() const override { return raw_->readable(); }

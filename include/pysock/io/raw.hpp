@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -96,6 +97,13 @@ class attribute_error : public std::logic_error {
 namespace detail {
 // ValueError "I/O operation on closed file.", what every layer raises once closed.
 [[noreturn]] void raise_closed_file();
+// line = bytes (not in line), as resize + memcpy rather than assign: assign's general path
+// (overlap and length checks) cost 19 more instructions a line (W1 rb at L=16: 94.5 -> 75.6 per
+// line, L=80: 123 -> 104).
+inline void assign_line(std::string& line, std::string_view bytes) {
+  line.resize(bytes.size());
+  if (!bytes.empty()) std::memcpy(line.data(), bytes.data(), bytes.size());
+}
 }  // namespace detail
 
 // Python's newlines attribute: empty is None, one entry a str, more a tuple.

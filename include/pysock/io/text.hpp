@@ -31,6 +31,10 @@ class incremental_newline_decoder {
   // Decodes `input` and appends the text to `out`.
   void decode(std::string_view input, std::string& out, bool final = false);
   std::string decode(std::string_view input, bool final = false);
+  // Beyond Python: decode() without a copy when the text is `input` itself (valid UTF-8 without
+  // '\r', a UTF-8 decoder holding nothing back, no '\r' held back): then returns `input` and
+  // leaves `out` alone; otherwise appends to `out` and returns what it appended.
+  std::string_view decode_view(std::string_view input, std::string& out, bool final = false);
   // None, "\n", "\r", "\r\n" or a tuple of them, in Python's order.
   newlines_seen newlines() const;
   // (buffered bytes, flag): flag = inner flags << 1 | pending '\r'.
@@ -39,6 +43,9 @@ class incremental_newline_decoder {
   void reset();
 
  private:
+  // Records a '\n' in `text` (one search until the first).
+  void note_line_feeds(std::string_view text);
+
   std::unique_ptr<incremental_decoder> decoder_;
   bool translate_;
   bool pending_cr_ = false;
@@ -48,7 +55,7 @@ class incremental_newline_decoder {
 // TextIOWrapper(buffer, encoding, errors, newline, line_buffering, write_through), owning its
 // buffer. newline: nullopt (universal newlines, translated to '\n'), "" (universal, untranslated),
 // "\n", "\r" or "\r\n"; other values → value_error("illegal newline value: x").
-class text_io_wrapper final : public io_base, public lending_reader {
+class text_io_wrapper final : public io_base, public lending_reader, private buffer_borrower {
  public:
   text_io_wrapper(std::unique_ptr<io_base> buffer, std::string encoding = "utf-8",
                   std::optional<std::string> errors = {}, std::optional<std::string> newline = {},
@@ -90,7 +97,7 @@ class text_io_wrapper final : public io_base, public lending_reader {
   }
   // io::streambuf's access to the decoded text (see lending_reader).
   std::string_view lend(buffer_borrower& borrower) override;
-  void consume(std::size_t n) noexcept override { decoded_pos_ += n; }
+  void consume(std::size_t n) noexcept override { decoded_.remove_prefix(n); }
   void reclaim() noexcept override {
     if (borrower_) give_back_loan();
   }
@@ -103,9 +110,14 @@ class text_io_wrapper final : public io_base, public lending_reader {
 
  private:
   bool read_chunk(std::size_t size_hint);
-  bool take_chunk(std::string_view bytes);
+  bool take_chunk(std::string_view bytes, bool lent);
+  std::string_view decode_chunk(std::string_view bytes, bool final);
+  void store_decoded(std::string& text) noexcept;
+  void clear_decoded() noexcept;
   std::string take_decoded(std::ptrdiff_t n);
   void decode_into(std::string_view bytes, std::string& out, bool final);
+  // The buffered reader is about to be used (by anyone): lent chunk bytes become a copy.
+  void give_back() noexcept override;
   void write_pending() {
     if (!pending_.empty()) send_pending();
   }
@@ -132,8 +144,14 @@ class text_io_wrapper final : public io_base, public lending_reader {
   std::unique_ptr<incremental_decoder> decoder_;             // when no newline decoder
   std::unique_ptr<incremental_newline_decoder> nl_decoder_;  // universal newlines
   std::unique_ptr<incremental_encoder> encoder_;
-  std::string decoded_;  // decoded text not yet returned starts at decoded_pos_
-  std::size_t decoded_pos_ = 0;
+  // The decoded text not yet returned: in decoded_storage_, or (decoded_lent_) the very bytes
+  // chunk_source_ lent, when decoding them changed nothing. Never dangling: the reader calls
+  // give_back() before it moves or frees its buffer.
+  std::string_view decoded_;
+  bool decoded_lent_ = false;
+  // C's decoded_chars is not empty: C reads a chunk when it is empty, not when it is used up.
+  bool has_decoded_ = false;
+  std::string decoded_storage_;
   std::string spare_decoded_;  // where the next chunk is decoded before it replaces decoded_
   std::string pending_;        // encoded text not yet written to the buffer
   std::size_t chunk_size_ = 8192;

