@@ -156,7 +156,7 @@ class iso2022_decoder final : public multibyte_decoder {
  public:
   iso2022_decoder(const codec_entry& codec, std::string_view errors)
       : multibyte_decoder(codec, errors), config_(config_of(codec.module)) {
-    std::fill_n(state().c, 3, ascii);
+    std::fill_n(state().c.begin(), 3, ascii);
   }
 
  private:
@@ -296,7 +296,7 @@ class iso2022_encoder final : public multibyte_encoder {
  public:
   iso2022_encoder(const codec_entry& codec, std::string_view errors)
       : multibyte_encoder(codec, errors), config_(config_of(codec.module)) {
-    std::fill_n(state().c, 2, ascii);
+    std::fill_n(state().c.begin(), 2, ascii);
   }
 
  private:

@@ -41,23 +41,18 @@ std::array<unsigned char, size> bytes_of(std::uint64_t number) {
 }  // namespace
 
 std::uint64_t codec_state::packed() const {
-  std::array<unsigned char, 8> bytes;
-  std::copy(std::begin(c), std::end(c), bytes.begin());
-  return little_endian(bytes);
+  return little_endian(c);
 }
 
 codec_state codec_state::unpacked(std::uint64_t number) {
-  const auto bytes = bytes_of<8>(number);
-  codec_state state;
-  std::copy(bytes.begin(), bytes.end(), state.c);
-  return state;
+  return {bytes_of<8>(number)};
 }
 
 std::uint64_t multibyte_encoder::getstate() const {
   encoder_state_bytes bytes{};
   bytes[0] = static_cast<unsigned char>(pending_.size());
   std::copy(pending_.begin(), pending_.end(), bytes.begin() + 1);
-  std::copy(std::begin(state_.c), std::end(state_.c), bytes.begin() + 1 + pending_.size());
+  std::copy(state_.c.begin(), state_.c.end(), bytes.begin() + 1 + pending_.size());
   if (std::any_of(bytes.begin() + 8, bytes.end(), [](unsigned char byte) { return byte != 0; }))
     throw std::overflow_error("the encoder's state does not fit in 64 bits");
   return little_endian(bytes);
@@ -70,7 +65,7 @@ void multibyte_encoder::setstate(std::uint64_t state) {
   std::string pending(bytes.begin() + 1, bytes.begin() + 1 + length);
   make_incremental_decoder("utf-8")->decode(pending, true);  // raises CPython's UnicodeDecodeError
   pending_ = std::move(pending);
-  std::copy_n(bytes.begin() + 1 + length, 8, state_.c);
+  std::copy_n(bytes.begin() + 1 + length, state_.c.size(), state_.c.begin());
 }
 
 void multibyte_encoder::reset() {

@@ -2,6 +2,7 @@
 // MultibyteIncrementalEncoder (multibytecodec.c) around a codec's own routine. Internal.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,7 +28,7 @@ struct decode_stop {
 // G0..G3 designations in c[0..3] and flags in c[4]; hz: its mode in c[0]). getstate() and
 // setstate() carry all eight verbatim, for the codecs that keep nothing in them too.
 struct codec_state {
-  unsigned char c[8] = {};
+  std::array<unsigned char, 8> c{};
 
   // The bytes as one little-endian number, as CPython's getstate() packs them.
   std::uint64_t packed() const;
