@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/codec/registry.hpp"
 #include "io/codec/utf8.hpp"
 #include "pysock/error.hpp"
 
@@ -24,34 +25,20 @@ inline void check(bool condition) {
   if (!condition) __builtin_trap();
 }
 
-// Every codec codec.hpp documents, by its canonical Python name (LLVMFuzzerInitialize of the
-// codec targets traps if pysock no longer knows one of them).
-inline constexpr std::string_view all_encodings[] = {
-    "utf-8",      "utf-8-sig",  "ascii",        "latin-1",      "utf-16",         "utf-16-le",
-    "utf-16-be",  "utf-32",     "utf-32-le",    "utf-32-be",    "cp037",          "cp437",
-    "cp500",      "cp737",      "cp775",        "cp850",        "cp852",          "cp855",
-    "cp857",      "cp858",      "cp860",        "cp861",        "cp862",          "cp863",
-    "cp864",      "cp865",      "cp866",        "cp869",        "cp874",          "cp1125",
-    "cp1140",     "cp1250",     "cp1251",       "cp1252",       "cp1253",         "cp1254",
-    "cp1256",     "cp1257",     "hp-roman8",    "iso8859-2",    "iso8859-3",      "iso8859-4",
-    "iso8859-5",  "iso8859-6",  "iso8859-7",    "iso8859-8",    "iso8859-9",      "iso8859-10",
-    "iso8859-11", "iso8859-13", "iso8859-14",   "iso8859-15",   "iso8859-16",     "koi8-r",
-    "koi8-t",     "koi8-u",     "kz1048",       "mac-cyrillic", "mac-latin2",     "mac-roman",
-    "ptcp154",    "tis-620",    "shift_jis",    "cp932",        "euc_jp",         "iso2022_jp",
-    "gb2312",     "gbk",        "gb18030",      "big5",         "cp950",          "cp949",
-    "euc_kr",     "cp1006",     "cp1026",       "cp1255",       "cp1258",         "cp273",
-    "cp424",      "cp720",      "cp856",        "cp875",        "mac-arabic",     "mac-croatian",
-    "mac-farsi",  "mac-greek",  "mac-iceland",  "mac-romanian", "mac-turkish",    "palmos",
-    "johab",      "hz",         "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr",
-};
+// Every codec pysock implements, by its canonical Python name (the codec registry's list).
+inline const std::vector<std::string_view>& all_encodings() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> result;
+    for (const pysock::io::detail::codec_entry& codec : pysock::io::detail::implemented_codecs())
+      result.push_back(codec.name);
+    return result;
+  }();
+  return names;
+}
 
 // The CJK codecs among them (CPython's multibytecodec family).
 inline bool is_cjk(std::string_view encoding) {
-  static constexpr std::string_view cjk[] = {
-      "shift_jis", "cp932",        "euc_jp",       "iso2022_jp",     "gb2312",    "gbk",
-      "gb18030",   "big5",         "cp950",        "cp949",          "euc_kr",    "johab",
-      "hz",        "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr"};
-  return std::find(std::begin(cjk), std::end(cjk), encoding) != std::end(cjk);
+  return pysock::io::detail::text_codec(encoding).kind == pysock::io::detail::codec_kind::multibyte;
 }
 
 // Python's built-in error handlers. The last two only encode: decoders given them throw
@@ -74,9 +61,9 @@ class input_reader {
     rest_.remove_prefix(1);
     return b;
   }
-  template <class T, std::size_t N>
-  const T& pick(const T (&options)[N]) {
-    return options[byte() % N];
+  template <class Options>  // an array or a vector
+  const auto& pick(const Options& options) {
+    return options[byte() % std::size(options)];
   }
   std::string_view take(std::size_t n) {
     const std::string_view taken = rest_.substr(0, n);

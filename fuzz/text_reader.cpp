@@ -57,7 +57,7 @@ setup read_setup(const std::uint8_t* bytes, std::size_t size) {
   pysock_fuzz::input_reader in(bytes, size);
   setup s;
   s.newline_decoder = (in.byte() & 1) != 0;
-  s.encoding = in.pick(pysock_fuzz::all_encodings);
+  s.encoding = in.pick(pysock_fuzz::all_encodings());
   s.handler = in.pick(decode_handlers);
   s.newline = in.pick(newline_modes);
   s.chunk_size = in.pick(chunk_sizes);

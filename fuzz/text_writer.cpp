@@ -68,7 +68,7 @@ setup read_setup(const std::uint8_t* data, std::size_t size) {
   const std::uint8_t flags = in.byte();
   s.line_buffering = (flags & 1) != 0;
   s.write_through = (flags & 2) != 0;
-  s.encoding = in.pick(pysock_fuzz::all_encodings);
+  s.encoding = in.pick(pysock_fuzz::all_encodings());
   s.handler = in.pick(pysock_fuzz::all_handlers);
   s.newline = in.pick(newline_modes);
   s.buffer_size = in.pick(buffer_sizes);

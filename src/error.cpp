@@ -147,6 +147,9 @@ unicode_error::unicode_error(std::string message, std::string encoding, std::str
       end_(end),
       reason_(std::move(reason)) {}
 
+unicode_error::unicode_error(std::string message)
+    : unicode_error(std::move(message), {}, {}, 0, 0, {}) {}
+
 unicode_decode_error::unicode_decode_error(std::string encoding, std::string object,
                                            std::size_t start, std::size_t end, std::string reason)
     // Arguments are evaluated in any order: the message is built from copies, never moved-from.

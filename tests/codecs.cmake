@@ -9,20 +9,23 @@ add_executable(codec_exhaustive ${CMAKE_CURRENT_LIST_DIR}/codecs/exhaustive.cpp)
 target_link_libraries(codec_exhaustive PRIVATE ${PYSOCK_TESTED_LIBRARY})
 pysock_warnings(codec_exhaustive)
 
-set(PYSOCK_EXHAUSTIVE_UNICODE
-    ascii latin_1 utf_8 utf_8_sig utf_16 utf_16_le utf_16_be utf_32 utf_32_le utf_32_be)
-set(PYSOCK_EXHAUSTIVE_SINGLE_BYTE
-    cp037 cp1006 cp1026 cp1125 cp1140 cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1257
-    cp1258 cp273 cp424 cp437 cp500 cp720 cp737 cp775 cp850 cp852 cp855 cp856 cp857 cp858 cp860
-    cp861 cp862 cp863 cp864 cp865 cp866 cp869 cp874 cp875 hp_roman8 iso8859_10 iso8859_11
-    iso8859_13 iso8859_14 iso8859_15 iso8859_16 iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6
-    iso8859_7 iso8859_8 iso8859_9 koi8_r koi8_t koi8_u kz1048 mac_arabic mac_croatian mac_cyrillic
-    mac_farsi mac_greek mac_iceland mac_latin2 mac_roman mac_romanian mac_turkish palmos ptcp154
-    tis_620)
-# The CJK codecs pysock implements (tests/codecs/answers/ also has those it does not).
-set(PYSOCK_EXHAUSTIVE_MULTIBYTE
-    big5 cp932 cp949 cp950 euc_jp euc_kr gb18030 gb2312 gbk hz iso2022_jp iso2022_jp_1
-    iso2022_jp_2 iso2022_jp_ext iso2022_kr johab shift_jis)
+# Every codec pysock implements, by module name: the codec table of src/io/codec/registry.cpp is
+# the one list (editing it reconfigures).
+set(PYSOCK_CODEC_REGISTRY ${PROJECT_SOURCE_DIR}/src/io/codec/registry.cpp)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PYSOCK_CODEC_REGISTRY})
+file(STRINGS ${PYSOCK_CODEC_REGISTRY} PYSOCK_CODEC_ENTRIES REGEX "codec_kind::[a-z0-9_]+},")
+set(PYSOCK_EXHAUSTIVE_CODECS)
+foreach(entry ${PYSOCK_CODEC_ENTRIES})
+  if(entry MATCHES "{\"([a-z0-9_]+)\", \"[^\"]*\", codec_kind::([a-z0-9_]+)}")
+    set(module ${CMAKE_MATCH_1})
+    if(NOT CMAKE_MATCH_2 MATCHES "^(not_text|unsupported)$")
+      list(APPEND PYSOCK_EXHAUSTIVE_CODECS ${module})
+    endif()
+  endif()
+endforeach()
+if(NOT PYSOCK_EXHAUSTIVE_CODECS)
+  message(FATAL_ERROR "no codec found in ${PYSOCK_CODEC_REGISTRY}'s codec table")
+endif()
 
 # One codec of each kind of code (hand-written, UTF-16/32, single-byte with duplicates and with
 # undefined bytes, stateless CJK with three- and four-byte forms, the iso2022 state machine) runs
@@ -31,8 +34,7 @@ set(PYSOCK_EXHAUSTIVE_MULTIBYTE
 # CI's fresh Debian 12 root, which repeats the release stage's suite to prove the README's command.
 set(PYSOCK_EXHAUSTIVE_SAMPLE utf_8 utf_16 cp1252 mac_arabic cp424 euc_jp gb18030 iso2022_jp_2)
 
-foreach(codec ${PYSOCK_EXHAUSTIVE_UNICODE} ${PYSOCK_EXHAUSTIVE_SINGLE_BYTE}
-        ${PYSOCK_EXHAUSTIVE_MULTIBYTE})
+foreach(codec ${PYSOCK_EXHAUSTIVE_CODECS})
   add_test(NAME codecs.exhaustive.${codec}
            COMMAND codec_exhaustive ${PROJECT_SOURCE_DIR} ${codec})
   set(labels codecs)

@@ -143,6 +143,10 @@ using type_error = pysock::type_error;  // the io name it had first
 // "'utf-8' codec can't decode byte 0xff in position 3: invalid start byte".
 class unicode_error : public value_error {
  public:
+  // A plain UnicodeError that names no codec position (CPython's "pending buffer too large"):
+  // encoding(), object() and reason() are empty, start() and end() 0.
+  explicit unicode_error(std::string message);
+
   const std::string& encoding() const noexcept { return encoding_; }
   // The bytes being decoded, or the UTF-8 text being encoded.
   const std::string& object() const noexcept { return object_; }

@@ -4,8 +4,9 @@ code point, as CRC-32 digests per block, for tests/codecs/exhaustive.cpp to chec
 The cases (the same, in the same order, as exhaustive.cpp):
   decode, handlers strict / replace / surrogateescape: block "short" = the empty input and every
     1-byte input; block "NN" = every 2-byte input whose first byte is 0xNN..0xNN+3; for the
-    multibyte codecs also blocks "s3.K" / "s4.K" of 5,000 sampled 3- and 4-byte inputs each
-    (splitmix64, fixed seed), 50,000 of each length;
+    codecs whose characters take several bytes (the CJK codecs, UTF-8, UTF-16, UTF-32) also
+    blocks "s3.K" / "s4.K" of 5,000 sampled 3- and 4-byte inputs each (splitmix64, fixed seed),
+    50,000 of each length;
   encode: block "NNNNNN" = the 0x2000 code points from U+NNNNNN: strict for every code point,
     replace / backslashreplace / xmlcharrefreplace / namereplace for every code point strict
     fails on; surrogateescape / surrogatepass for those of U+C000..U+DFFF.
@@ -32,6 +33,8 @@ MULTIBYTE = ["big5", "big5hkscs", "cp932", "cp949", "cp950", "euc_jis_2004", "eu
              "euc_jp", "euc_kr", "gb18030", "gb2312", "gbk", "hz", "iso2022_jp", "iso2022_jp_1",
              "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext", "iso2022_kr",
              "johab", "shift_jis", "shift_jis_2004", "shift_jisx0213"]
+# The codecs whose 3- and 4-byte inputs are sampled.
+SAMPLED = MULTIBYTE + [codec for codec in UNICODE if codec.startswith("utf_")]
 DECODE_HANDLERS = ["strict", "replace", "surrogateescape"]
 ENCODE_HANDLERS = ["strict", "replace", "backslashreplace", "xmlcharrefreplace", "namereplace"]
 SURROGATE_HANDLERS = ["surrogateescape", "surrogatepass"]
@@ -64,7 +67,7 @@ def decode_blocks(codec):
     for first in range(0, 256, 4):
         yield f"{first:02x}", [bytes([f, second]) for f in range(first, first + 4)
                                for second in range(256)]
-    if codec in MULTIBYTE:
+    if codec in SAMPLED:
         for length in (3, 4):
             numbers = splitmix64(SEED * 10 + length)
             for block in range(SAMPLES // SAMPLE_BLOCK):

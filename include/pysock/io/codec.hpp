@@ -62,7 +62,9 @@ struct decoder_state {
   std::string buffered;
   /// The codec's extra state: for utf-16 and utf-32, 0 = little-endian (this platform's order),
   /// 1 = big-endian, 2 = byte order not yet decided by a BOM; for utf-8-sig, 1 while a BOM may
-  /// still come; 0 for every other codec.
+  /// still come; for the CJK codecs, CPython's eight state bytes as a little-endian number
+  /// (iso2022: G0..G3 and flags; hz: its mode; 0 for the stateless ones unless setstate() put
+  /// something there); 0 for every other codec.
   std::uint64_t flags = 0;
 
   friend bool operator==(const decoder_state&, const decoder_state&) = default;
@@ -128,14 +130,23 @@ class incremental_encoder {
   /// The same, returning the bytes.
   std::string encode(std::string_view text, bool final = false);
 
-  /// `reset()`: back to the initial state (a BOM will be written again).
+  /// `reset()`: back to the initial state (a BOM will be written again; a CJK encoder forgets
+  /// pending text and returns to its initial shift state, discarding what that writes).
   virtual void reset() = 0;
   /// `getstate()`: for utf-16/utf-32, 2 while the BOM is still to be written and 0 after; for
-  /// utf-8-sig, 1 while the BOM is still to be written and 0 after; 0 for other codecs.
+  /// utf-8-sig, 1 while the BOM is still to be written and 0 after; for the CJK codecs CPython's
+  /// number, from the low byte up: the UTF-8 length of the text setstate() left pending, that
+  /// text, and the codec's eight state bytes (iso2022: G0..G3 and flags; hz: its mode), e.g.
+  /// 0x424200 for a fresh iso2022_jp encoder; 0 for other codecs. Throws std::overflow_error
+  /// where CPython's number has more than 64 bits (a CJK encoder whose encode() failed on pending
+  /// text from setstate() after changing state bytes it then holds past the eighth byte).
   virtual std::uint64_t getstate() const = 0;
   /// `setstate(state)`: `setstate(0)` makes utf-8-sig/utf-16/utf-32 skip their BOM (what
   /// TextIOWrapper does when it starts writing in the middle of a stream); a non-zero state makes
-  /// them write it again.
+  /// them write it again. The CJK codecs take the state bytes as they are (an iso2022 encoder
+  /// set to 0 writes ESC ( B before ASCII, as CPython's does) and encode the pending text before
+  /// the next encode()'s; a pending length above 8 throws unicode_error "pending buffer too
+  /// large", pending bytes that are not UTF-8 throw unicode_decode_error, as in CPython.
   virtual void setstate(std::uint64_t state) = 0;
 
   /// The codec's canonical Python name (codec_info::name).

@@ -74,10 +74,7 @@ class encoder_base : public incremental_encoder {
         bom_(bom),
         bom_pending_(!bom.bytes.empty()) {}
 
-  void reset() override {
-    bom_pending_ = !bom_.bytes.empty();
-    reset_codec();
-  }
+  void reset() override { bom_pending_ = !bom_.bytes.empty(); }
   std::uint64_t getstate() const override { return bom_pending_ ? bom_.pending_state : 0; }
   void setstate(std::uint64_t state) override { bom_pending_ = state != 0 && !bom_.bytes.empty(); }
 
@@ -90,7 +87,6 @@ class encoder_base : public incremental_encoder {
     out += ascii;
     return true;
   }
-  virtual void reset_codec() {}
 
   // Handles text[error.start, error.end) with the error handler and writes the replacement;
   // returns the byte offset where encoding resumes. A replacement the codec cannot write (bytes

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "io/codec/families.hpp"
 #include "pysock/error.hpp"
@@ -316,7 +317,7 @@ const codec_entry& text_codec(std::string_view encoding) {
   if (encoding.find('\0') != std::string_view::npos) throw value_error("embedded null character");
   const codec_entry* entry = search_codec(encoding);
   const codec_kind kind = entry != nullptr ? entry->kind : codec_kind::unsupported;
-  if (kind != codec_kind::not_text && kind != codec_kind::unsupported) return *entry;
+  if (is_implemented(kind)) return *entry;
   const std::string given(encoding);
   if (kind == codec_kind::not_text) {
     throw lookup_error("'" + given +
@@ -325,6 +326,16 @@ const codec_entry& text_codec(std::string_view encoding) {
   if (entry == nullptr) throw lookup_error("unknown encoding: " + given);
   throw lookup_error("unknown encoding: " + given + " (pysock does not implement Python's '" +
                      std::string(entry->module) + "' codec)");
+}
+
+std::span<const codec_entry> implemented_codecs() {
+  static const std::vector<codec_entry> implemented = [] {
+    std::vector<codec_entry> codecs;
+    std::copy_if(std::begin(codec_table), std::end(codec_table), std::back_inserter(codecs),
+                 [](const codec_entry& codec) { return is_implemented(codec.kind); });
+    return codecs;
+  }();
+  return implemented;
 }
 
 }  // namespace pysock::io::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace pysock::io::detail {
@@ -30,7 +31,15 @@ struct codec_entry {
   codec_kind kind;
 };
 
+constexpr bool is_implemented(codec_kind kind) {
+  return kind != codec_kind::not_text && kind != codec_kind::unsupported;
+}
+
 // The codec for a text encoding, or the exception TextIOWrapper raises for that name.
 const codec_entry& text_codec(std::string_view encoding);
+
+// Every codec pysock implements, in the order of the codec table (by module name): the one list
+// the tests, the fuzzers and the exhaustive check (which reads the table) go through.
+std::span<const codec_entry> implemented_codecs();
 
 }  // namespace pysock::io::detail

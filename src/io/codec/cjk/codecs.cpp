@@ -240,8 +240,7 @@ class stateless_encoder final : public multibyte_encoder {
       : multibyte_encoder(codec, errors), tables_(tables) {}
 
  private:
-  void encode_text(std::string_view text, std::string& out, bool,
-                   const codec_traits& traits) override {
+  void encode_run(std::string_view text, std::string& out, const codec_traits& traits) override {
     encode_each(text, out, traits, [this](char32_t c, std::string& o) {
       if (c < 0x80) {
         o += static_cast<char>(c);
@@ -260,7 +259,9 @@ class stateless_encoder final : public multibyte_encoder {
 
 // hz (RFC 1843, CPython's _codecs_cn.c): ASCII, with "~{" switching to GB2312 in seven-bit
 // bytes and "~}" back; "~~" is a tilde and "~" before a newline a line continuation (both only in
-// ASCII mode). GB2312 is gb2312's table with the high bits cleared.
+// ASCII mode). GB2312 is gb2312's table with the high bits cleared. The mode is CPython's state
+// byte c[0]: 0 is ASCII, 1 GB2312; the encoder takes any other value for GB2312, the decoder
+// reads GB2312 in it but accepts no escape sequence (only "~}" leads out of 1).
 namespace hz {
 constexpr unsigned char ascii_mode = 0, gb_mode = 1;
 }
@@ -271,30 +272,29 @@ class hz_decoder final : public multibyte_decoder {
       : multibyte_decoder(codec, errors), gb2312_(gb2312) {}
 
  private:
-  std::uint64_t codec_flags() const override { return mode_; }
-  void set_codec_flags(std::uint64_t state) override { mode_ = static_cast<unsigned char>(state); }
-  void reset_codec() override { mode_ = hz::ascii_mode; }
+  void reset_codec() override { state().c[0] = hz::ascii_mode; }
 
   decode_stop decode_run(std::string_view data, std::size_t pos, std::string& out) override {
     while (pos < data.size()) {
+      const unsigned char mode = state().c[0];
       const unsigned char c = byte_at(data, pos);
       if (c == '~') {
         if (data.size() - pos < 2) return {decode_stop::too_few, pos};
         const unsigned char next = byte_at(data, pos + 1);
-        if (mode_ == hz::ascii_mode && next == '~') {
+        if (mode == hz::ascii_mode && next == '~') {
           out += '~';
-        } else if (mode_ == hz::ascii_mode && next == '{') {
-          mode_ = hz::gb_mode;
-        } else if (mode_ == hz::gb_mode && next == '}') {
-          mode_ = hz::ascii_mode;
-        } else if (mode_ != hz::ascii_mode || next != '\n') {
+        } else if (mode == hz::ascii_mode && next == '{') {
+          state().c[0] = hz::gb_mode;
+        } else if (mode == hz::gb_mode && next == '}') {
+          state().c[0] = hz::ascii_mode;
+        } else if (mode != hz::ascii_mode || next != '\n') {
           return {decode_stop::error, pos, 1};
         }
         pos += 2;
         continue;
       }
       if (c >= 0x80) return {decode_stop::error, pos, 1};
-      if (mode_ == hz::ascii_mode) {
+      if (mode == hz::ascii_mode) {
         out += static_cast<char>(c);
         ++pos;
         continue;
@@ -311,7 +311,6 @@ class hz_decoder final : public multibyte_decoder {
   }
 
   const codec_tables& gb2312_;
-  unsigned char mode_ = hz::ascii_mode;
 };
 
 class hz_encoder final : public multibyte_encoder {
@@ -320,10 +319,8 @@ class hz_encoder final : public multibyte_encoder {
       : multibyte_encoder(codec, errors), gb2312_(gb2312) {}
 
  private:
-  void encode_text(std::string_view text, std::string& out, bool final,
-                   const codec_traits& traits) override {
+  void encode_run(std::string_view text, std::string& out, const codec_traits& traits) override {
     encode_each(text, out, traits, [this](char32_t c, std::string& o) { return encode_one(c, o); });
-    if (final) switch_to(hz::ascii_mode, out);
   }
 
   bool encode_ascii(std::string_view ascii, std::string& out) override {
@@ -332,31 +329,33 @@ class hz_encoder final : public multibyte_encoder {
     return true;
   }
 
-  void reset_codec() override { mode_ = hz::ascii_mode; }
+  void flush(std::string& out) override { leave_gb_mode(out); }
 
   bool encode_one(char32_t c, std::string& out) {
     if (c < 0x80) {
-      switch_to(hz::ascii_mode, out);
+      leave_gb_mode(out);
       out += static_cast<char>(c);
       if (c == '~') out += '~';
       return true;
     }
     const std::uint16_t code = gb2312_.encode(c);
     if (code < 0x100) return false;
-    switch_to(hz::gb_mode, out);
+    if (state().c[0] == hz::ascii_mode) {
+      out += "~{";
+      state().c[0] = hz::gb_mode;
+    }
     out += static_cast<char>((code >> 8) & 0x7F);
     out += static_cast<char>(code & 0x7F);
     return true;
   }
 
-  void switch_to(unsigned char mode, std::string& out) {
-    if (mode_ == mode) return;
-    out += mode == hz::gb_mode ? "~{" : "~}";
-    mode_ = mode;
+  void leave_gb_mode(std::string& out) {
+    if (state().c[0] == hz::ascii_mode) return;
+    out += "~}";
+    state().c[0] = hz::ascii_mode;
   }
 
   const codec_tables& gb2312_;
-  unsigned char mode_ = hz::ascii_mode;
 };
 
 const codec_tables& gb2312_tables() {

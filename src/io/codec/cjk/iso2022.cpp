@@ -140,29 +140,30 @@ struct iso2022_tables {
   }
 };
 
-// State flags, as CPython's state byte c[4] holds them.
+// The state bytes as CPython keeps them: G0..G3 in c[0..3] (the encoder uses G0 and G1, the
+// decoder G0..G2), flags in c[4].
+template <class State>  // codec_state, const or not
+auto& designated(State& state, int plane) {
+  return state.c[plane];
+}
+template <class State>
+auto& flags(State& state) {
+  return state.c[4];
+}
 constexpr unsigned char shifted = 0x01, escape_throughout = 0x02;
 
 class iso2022_decoder final : public multibyte_decoder {
  public:
   iso2022_decoder(const codec_entry& codec, std::string_view errors)
-      : multibyte_decoder(codec, errors), config_(config_of(codec.module)) {}
+      : multibyte_decoder(codec, errors), config_(config_of(codec.module)) {
+    std::fill_n(state().c.begin(), 3, ascii);
+  }
 
  private:
-  // CPython's state bytes c[0..2] (G0..G2) and c[4] (flags), little-endian.
-  std::uint64_t codec_flags() const override {
-    return g_[0] | std::uint64_t{g_[1]} << 8 | std::uint64_t{g_[2]} << 16 |
-           std::uint64_t{flags_} << 32;
-  }
-  void set_codec_flags(std::uint64_t state) override {
-    for (int i = 0; i < 3; ++i)
-      g_[i] = static_cast<unsigned char>(state >> (8 * i));
-    flags_ = static_cast<unsigned char>(state >> 32);
-  }
   // CPython's decoder reset: G0 back to ASCII, unshifted.
   void reset_codec() override {
-    g_[0] = ascii;
-    flags_ &= ~shifted;
+    designated(state(), 0) = ascii;
+    flags(state()) &= ~shifted;
   }
 
   decode_stop decode_run(std::string_view data, std::size_t pos, std::string& out) override {
@@ -175,9 +176,9 @@ class iso2022_decoder final : public multibyte_decoder {
         continue;
       }
       const unsigned char c = byte_at(data, pos);
-      if ((flags_ & escape_throughout) != 0) {
+      if ((flags(state()) & escape_throughout) != 0) {
         append_code_point(out, c);  // as ISO-8859-1, up to the escape's final byte
-        if (ends_escape(c)) flags_ &= ~escape_throughout;
+        if (ends_escape(c)) flags(state()) &= ~escape_throughout;
         ++pos;
         continue;
       }
@@ -191,7 +192,7 @@ class iso2022_decoder final : public multibyte_decoder {
           stop = single_shift(data, pos, out);
         } else {
           out += static_cast<char>(c);
-          flags_ |= escape_throughout;
+          flags(state()) |= escape_throughout;
           stop.pos = pos + 1;
         }
         if (stop.kind != decode_stop::end) return stop;
@@ -199,13 +200,13 @@ class iso2022_decoder final : public multibyte_decoder {
         continue;
       }
       if ((c == si || c == so) && !config_.no_shift) {
-        flags_ = c == so ? (flags_ | shifted) : (flags_ & ~shifted);
+        flags(state()) = c == so ? (flags(state()) | shifted) : (flags(state()) & ~shifted);
         ++pos;
         continue;
       }
-      if (c == lf) flags_ &= ~shifted;
+      if (c == lf) flags(state()) &= ~shifted;
       if (c >= 0x80) return {decode_stop::error, pos, 1};
-      const unsigned char set = (flags_ & shifted) != 0 ? g_[1] : g_[0];
+      const unsigned char set = designated(state(), (flags(state()) & shifted) != 0 ? 1 : 0);
       if (c < 0x20 || set == ascii) {
         out += static_cast<char>(c);
         ++pos;
@@ -223,7 +224,8 @@ class iso2022_decoder final : public multibyte_decoder {
 
   // Where the bytes from data[pos] stop being plain ASCII in ASCII mode (copied as they are).
   std::size_t ascii_run_end(std::string_view data, std::size_t pos) const {
-    if (g_[0] != ascii || (flags_ & (shifted | escape_throughout)) != 0) return pos;
+    if (designated(state(), 0) != ascii || (flags(state()) & (shifted | escape_throughout)) != 0)
+      return pos;
     for (; pos < data.size(); ++pos) {
       const unsigned char c = byte_at(data, pos);
       if (c >= 0x80 || c == esc || (!config_.no_shift && (c == so || c == si))) break;
@@ -269,7 +271,7 @@ class iso2022_decoder final : public multibyte_decoder {
         mark == ascii || std::any_of(config_.designations.begin(), config_.designations.end(),
                                      [&](const designation& d) { return d.mark == mark; });
     if (!known) return {decode_stop::error, pos, length};
-    g_[plane] = mark;
+    designated(state(), plane) = mark;
     return {decode_stop::end, pos + length};
   }
 
@@ -278,9 +280,9 @@ class iso2022_decoder final : public multibyte_decoder {
     if (data.size() - pos < 3) return {decode_stop::too_few, pos};
     const unsigned char c = byte_at(data, pos + 2);
     char16_t decoded = no_character;
-    if (g_[2] == iso8859_1) decoded = iso2022_jp_2_tables::g2_latin1[c];
-    if (g_[2] == iso8859_7) decoded = iso2022_jp_2_tables::g2_greek[c];
-    if (g_[2] == ascii && c < 0x80) decoded = c;
+    if (designated(state(), 2) == iso8859_1) decoded = iso2022_jp_2_tables::g2_latin1[c];
+    if (designated(state(), 2) == iso8859_7) decoded = iso2022_jp_2_tables::g2_greek[c];
+    if (designated(state(), 2) == ascii && c < 0x80) decoded = c;
     if (decoded == no_character) return {decode_stop::error, pos, 3};
     append_code_point(out, decoded);
     return {decode_stop::end, pos + 3};
@@ -288,20 +290,18 @@ class iso2022_decoder final : public multibyte_decoder {
 
   iso2022_config config_;
   iso2022_tables tables_;
-  unsigned char g_[3] = {ascii, ascii, ascii};
-  unsigned char flags_ = 0;
 };
 
 class iso2022_encoder final : public multibyte_encoder {
  public:
   iso2022_encoder(const codec_entry& codec, std::string_view errors)
-      : multibyte_encoder(codec, errors), config_(config_of(codec.module)) {}
+      : multibyte_encoder(codec, errors), config_(config_of(codec.module)) {
+    std::fill_n(state().c.begin(), 2, ascii);
+  }
 
  private:
-  void encode_text(std::string_view text, std::string& out, bool final,
-                   const codec_traits& traits) override {
+  void encode_run(std::string_view text, std::string& out, const codec_traits& traits) override {
     encode_each(text, out, traits, [this](char32_t c, std::string& o) { return encode_one(c, o); });
-    if (final) return_to_ascii(out);
   }
 
   bool encode_ascii(std::string_view text, std::string& out) override {
@@ -310,26 +310,17 @@ class iso2022_encoder final : public multibyte_encoder {
     return true;
   }
 
-  // CPython's encoder reset discards what would return to ASCII.
-  void reset_codec() override {
-    std::string discarded;
-    return_to_ascii(discarded);
-  }
-
-  void return_to_ascii(std::string& out) {
-    if (shifted_) {
-      out += static_cast<char>(si);
-      shifted_ = false;
-    }
-    if (g_[0] != ascii) {
-      out += "\x1B(B";
-      g_[0] = ascii;
-    }
+  // CPython's encoder reset: SI, then ESC ( B (an ASCII character writes them the other way
+  // round).
+  void flush(std::string& out) override {
+    shift_in(out);
+    designate_ascii(out);
   }
 
   bool encode_one(char32_t c, std::string& out) {
     if (c < 0x80) {
-      return_to_ascii(out);
+      designate_ascii(out);
+      shift_in(out);
       out += static_cast<char>(c);
       return true;
     }
@@ -348,37 +339,44 @@ class iso2022_encoder final : public multibyte_encoder {
     return false;
   }
 
+  void shift_in(std::string& out) {
+    if ((flags(state()) & shifted) == 0) return;
+    out += static_cast<char>(si);
+    flags(state()) &= ~shifted;
+  }
+
+  void designate_ascii(std::string& out) {
+    if (designated(state(), 0) == ascii) return;
+    out += "\x1B(B";
+    designated(state(), 0) = ascii;
+  }
+
   void select_g0(unsigned char mark, std::string& out) {
-    if (shifted_) {
-      out += static_cast<char>(si);
-      shifted_ = false;
-    }
-    if (g_[0] == mark) return;
+    shift_in(out);
+    if (designated(state(), 0) == mark) return;
     out += static_cast<char>(esc);
     if (width(mark) == 2) out += '$';
     if (width(mark) == 1 || mark != jisx0208) out += '(';
     out += static_cast<char>(mark & ~dbcs);
-    g_[0] = mark;
+    designated(state(), 0) = mark;
   }
 
   void select_g1(unsigned char mark, std::string& out) {
-    if (g_[1] != mark) {
+    if (designated(state(), 1) != mark) {
       out += static_cast<char>(esc);
       if (width(mark) == 2) out += '$';
       out += ')';
       out += static_cast<char>(mark & ~dbcs);
-      g_[1] = mark;
+      designated(state(), 1) = mark;
     }
-    if (!shifted_) {
+    if ((flags(state()) & shifted) == 0) {
       out += static_cast<char>(so);
-      shifted_ = true;
+      flags(state()) |= shifted;
     }
   }
 
   iso2022_config config_;
   iso2022_tables tables_;
-  unsigned char g_[2] = {ascii, ascii};
-  bool shifted_ = false;
 };
 
 }  // namespace
