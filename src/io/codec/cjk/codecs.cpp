@@ -24,27 +24,6 @@ using cjk::decode_stop;
 using cjk::multibyte_decoder;
 using cjk::multibyte_encoder;
 
-// UTF-8 of a BMP code point, written through a raw pointer (the decoders size `out` for the
-// worst case, three bytes per input byte, and trim it after).
-inline char* put_code_point(char* p, char32_t c) {
-  if (c < 0x80) {
-    *p++ = static_cast<char>(c);
-  } else if (c < 0x800) {
-    *p++ = static_cast<char>(0xC0 | (c >> 6));
-    *p++ = static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    *p++ = static_cast<char>(0xE0 | (c >> 12));
-    *p++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    *p++ = static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    *p++ = static_cast<char>(0xF0 | (c >> 18));
-    *p++ = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    *p++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    *p++ = static_cast<char>(0x80 | (c & 0x3F));
-  }
-  return p;
-}
-
 // A long form at data[pos]: a character and its length, or an error of one byte (CPython's
 // decoders resynchronise after the first byte of an illegal sequence), or too few bytes.
 struct long_result {
@@ -184,6 +163,8 @@ bool encode_long_form(const codec_tables& tables, char32_t c, std::string& out) 
 decode_stop decode_stateless(const codec_tables& tables, std::string_view data, std::size_t pos,
                              std::string& out) {
   const std::size_t mark = out.size();
+  // The worst case: three bytes of UTF-8 per input byte (a form of n bytes is one code point of
+  // at most n + 1 UTF-8 bytes, and a single byte at most three); trimmed after.
   out.resize(mark + 3 * (data.size() - pos));
   char* p = out.data() + mark;
   decode_stop stop{decode_stop::end, data.size()};
